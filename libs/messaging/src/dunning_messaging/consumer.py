@@ -1,0 +1,205 @@
+"""Consumes bus events into a service: inbox dedupe, handler, outbox, commit, and only then the offset.
+
+A partition's batch is first applied in one transaction. If anything in it fails, the batch is replayed
+one event per transaction, so a poison message is retried, then dead-lettered, while its valid
+neighbours are applied."""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from pydantic import ValidationError
+
+from dunning_contracts import CloudEvent, dlq_topic, parse_data
+from dunning_contracts.envelope import MAX_EVENT_BYTES
+from dunning_contracts.events import EventData, UnknownEventType
+from dunning_messaging.uow import UnitOfWork
+from dunning_platform.errors import DomainError
+from dunning_platform.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[UnitOfWork, CloudEvent, EventData], Awaitable[None]]
+
+
+@dataclass
+class ConsumerSpec:
+    group_id: str
+    topics: list[str]
+    handlers: dict[str, Handler]
+    # Inbound topics refuse types they do not know; shared topics skip types meant for someone else.
+    reject_unknown_types: bool = False
+    batch_size: int | None = None
+
+
+class InvalidEvent(Exception):
+    """The message can never be processed: it goes to the DLQ without retries."""
+
+
+@dataclass
+class Delivery:
+    record: ConsumerRecord
+    event: CloudEvent | None = None
+    data: EventData | None = None
+    invalid: str | None = None
+    dedupe_key: tuple[str, str] = field(default=("", ""))
+
+
+def decode(record: ConsumerRecord, spec: ConsumerSpec) -> Delivery | None:
+    """Parse one record; None when it is a type this consumer does not handle."""
+    delivery = Delivery(record, dedupe_key=(f"kafka:{record.topic}/{record.partition}", str(record.offset)))
+    try:
+        event, data = _parse(record, spec)
+    except _NotMine:
+        return None
+    except (InvalidEvent, ValidationError, UnknownEventType, ValueError) as error:
+        delivery.invalid = _describe(error)
+        return delivery
+    delivery.event, delivery.data, delivery.dedupe_key = event, data, (event.source, event.id)
+    return delivery
+
+
+class _NotMine(Exception):
+    pass
+
+
+def _parse(record: ConsumerRecord, spec: ConsumerSpec) -> tuple[CloudEvent, EventData]:
+    if record.value is None:
+        raise InvalidEvent("value: the message is empty")
+    if len(record.value) > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"value: the message has {len(record.value)} bytes, more than {MAX_EVENT_BYTES}")
+    try:
+        raw = json.loads(record.value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidEvent(f"value: not JSON ({error})") from None
+    event = CloudEvent.model_validate(raw)
+    if event.type not in spec.handlers:
+        if spec.reject_unknown_types:
+            raise InvalidEvent(f"type: unknown event type {event.type!r}")
+        raise _NotMine()
+    return event, parse_data(event)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}" for e in error.errors())
+    return str(error)
+
+
+class EventConsumer:
+    def __init__(self, spec: ConsumerSpec, *, runtime) -> None:
+        self.spec = spec
+        self._runtime = runtime
+        self._settings = runtime.settings
+        self._stopping = False
+        self._consumer: AIOKafkaConsumer | None = None
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("consumer %s failed; restarting", self.spec.group_id)
+                await asyncio.sleep(1)
+
+    async def _consume(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *self.spec.topics,
+            bootstrap_servers=self._settings.kafka_bootstrap,
+            group_id=self.spec.group_id,
+            client_id=f"{self.spec.group_id}-consumer",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+        )
+        self._consumer = consumer
+        await consumer.start()
+        try:
+            while not self._stopping:
+                batch_size = self.spec.batch_size or self._settings.kafka_batch_size
+                batches = await consumer.getmany(timeout_ms=200, max_records=batch_size)
+                for partition, records in batches.items():
+                    await self.process(records)
+                    # The offset moves only after the database commit: a crash here means a redelivery.
+                    await consumer.commit({partition: records[-1].offset + 1})
+        finally:
+            await consumer.stop()
+
+    async def process(self, records: list[ConsumerRecord]) -> None:
+        deliveries = [d for d in (decode(r, self.spec) for r in records) if d is not None]
+        if not deliveries:
+            return
+        try:
+            async with self._runtime.uow() as uow:
+                await self._apply(uow, deliveries)
+                await uow.commit()
+            return
+        except Exception as error:
+            log.warning("batch of %d failed (%s); replaying one by one", len(deliveries), error)
+        for delivery in deliveries:
+            await self._process_alone(delivery)
+
+    async def _apply(self, uow: UnitOfWork, deliveries: list[Delivery]) -> None:
+        topic = deliveries[0].record.topic
+        fresh = await uow.claim([d.dedupe_key for d in deliveries], topic=topic)
+        for delivery in deliveries:
+            if delivery.dedupe_key not in fresh:
+                EVENTS_CONSUMED.labels(topic, _type_of(delivery), "duplicate").inc()
+                continue
+            fresh.discard(delivery.dedupe_key)
+            if delivery.invalid:
+                self._dead_letter(uow, delivery, "invalid", delivery.invalid)
+                continue
+            await self.spec.handlers[delivery.event.type](uow, delivery.event, delivery.data)
+            EVENTS_CONSUMED.labels(topic, delivery.event.type, "applied").inc()
+
+    async def _process_alone(self, delivery: Delivery) -> None:
+        attempts = self._settings.kafka_max_retries + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self._runtime.uow() as uow:
+                    await self._apply(uow, [delivery])
+                    await uow.commit()
+                return
+            except DomainError as error:
+                return await self._dead_letter_alone(delivery, "rejected", str(error))
+            except Exception as error:
+                log.warning("event failed (attempt %d of %d): %r", attempt, attempts, error)
+                last_error = error
+                if attempt < attempts:
+                    await asyncio.sleep(self._settings.kafka_retry_backoff_ms / 1000 * 2 ** (attempt - 1))
+        await self._dead_letter_alone(delivery, "failed", f"{type(last_error).__name__}: {last_error}")
+
+    async def _dead_letter_alone(self, delivery: Delivery, reason: str, error: str) -> None:
+        async with self._runtime.uow() as uow:
+            if await uow.claim([delivery.dedupe_key], topic=delivery.record.topic):
+                self._dead_letter(uow, delivery, reason, error)
+            await uow.commit()
+
+    def _dead_letter(self, uow: UnitOfWork, delivery: Delivery, reason: str, error: str) -> None:
+        record = delivery.record
+        log.warning("dead-lettering %s/%d@%d: %s", record.topic, record.partition, record.offset, error)
+        EVENTS_DEAD_LETTERED.labels(record.topic, reason).inc()
+        headers = [(k, v.decode(errors="replace")) for k, v in (record.headers or ())] + [
+            ("dlq-reason", reason),
+            ("dlq-error", error[:4000]),
+            ("dlq-service", self.spec.group_id),
+            ("dlq-original-topic", record.topic),
+            ("dlq-original-partition", str(record.partition)),
+            ("dlq-original-offset", str(record.offset)),
+            ("dlq-failed-at", datetime.now(UTC).isoformat()),
+        ]
+        uow.publish_raw(dlq_topic(record.topic), record.key, record.value or b"", headers)
+
+
+def _type_of(delivery: Delivery) -> str:
+    return delivery.event.type if delivery.event else "invalid"

@@ -1,0 +1,115 @@
+"""Everything a service runs beside its HTTP routes: engine, producer, outbox relay, consumers, loops."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import text
+
+from dunning_messaging.consumer import ConsumerSpec, EventConsumer
+from dunning_messaging.kafka import ensure_topics, make_producer
+from dunning_messaging.relay import OutboxRelay
+from dunning_messaging.tables import MessagingTables
+from dunning_messaging.uow import UnitOfWork
+from dunning_platform.clock import Clock, SystemClock
+from dunning_platform.db import make_engine, make_session_factory
+from dunning_platform.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+BackgroundLoop = Callable[["Runtime"], Awaitable[None]]
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        tables: MessagingTables,
+        *,
+        service: str,
+        schema: str,
+        consumers: list[ConsumerSpec] = (),
+        produces: list[str] = (),
+        background: list[BackgroundLoop] = (),
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tables = tables
+        self.service = service
+        self.schema = schema
+        self.clock = clock or SystemClock()
+        self._consumer_specs = list(consumers)
+        self._topics = sorted({t for spec in consumers for t in spec.topics} | set(produces))
+        self._background = list(background)
+        self._tasks: list[asyncio.Task] = []
+        self.consumers: list[EventConsumer] = []
+        self.stopping = asyncio.Event()
+        self.started = False
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(
+            self.session_factory, self.tables, source=self.settings.source, clock=self.clock, on_publish=self.relay.wake
+        )
+
+    async def start(self) -> None:
+        self.engine = make_engine(self.settings.database_url.get_secret_value(), self.schema)
+        self.session_factory = make_session_factory(self.engine)
+        await ensure_topics(self.settings, self._topics, client_id=self.service)
+        self.producer = make_producer(self.settings, client_id=self.service)
+        await self.producer.start()
+        self.relay = OutboxRelay(self.session_factory, self.tables, self.producer, lock_name=f"outbox:{self.schema}")
+        self._spawn("outbox-relay", self.relay.run())
+        self.consumers = [EventConsumer(spec, runtime=self) for spec in self._consumer_specs]
+        for consumer in self.consumers:
+            self._spawn(f"consumer-{consumer.spec.group_id}", consumer.run())
+        for loop in self._background:
+            self._spawn(getattr(loop, "__name__", "background"), loop(self))
+        self.started = True
+
+    def _spawn(self, name: str, coroutine: Awaitable[None]) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        task.add_done_callback(self._report_crash)
+        self._tasks.append(task)
+
+    @staticmethod
+    def _report_crash(task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s crashed", task.get_name(), exc_info=task.exception())
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, flush the outbox, then close connections."""
+        self.stopping.set()
+        for consumer in self.consumers:
+            consumer.stop()
+        self.relay.stop()
+        _, pending = await asyncio.wait(self._tasks, timeout=10) if self._tasks else ((), ())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self.producer.stop()
+        await self.engine.dispose()
+
+    async def ready(self) -> tuple[bool, str]:
+        if not self.started:
+            return False, "starting"
+        try:
+            async with self.engine.connect() as connection:
+                await asyncio.wait_for(connection.execute(text("SELECT 1")), 2)
+        except Exception as error:
+            return False, f"database: {error}"
+        try:
+            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 2)
+        except Exception as error:
+            return False, f"broker: {error!r}"
+        crashed = [t.get_name() for t in self._tasks if t.done() and not self.stopping.is_set()]
+        if crashed:
+            return False, f"stopped tasks: {', '.join(crashed)}"
+        return True, "ready"
+
+    async def sleep_or_stop(self, seconds: float) -> bool:
+        """For background loops: wait, and say whether the service is stopping."""
+        try:
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+        except TimeoutError:
+            pass
+        return self.stopping.is_set()

@@ -1,0 +1,54 @@
+"""The outbox and inbox tables, created in each service's own schema by its first migration."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, LargeBinary, MetaData, Table, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+
+
+def _outbox_columns() -> list:
+    return [
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("topic", Text, nullable=False),
+        Column("key", LargeBinary),
+        Column("value", LargeBinary, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+        Column("event_type", Text),
+        Column("event_id", Text),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+    ]
+
+
+def _inbox_columns() -> list:
+    return [
+        Column("source", Text, primary_key=True),
+        Column("event_id", Text, primary_key=True),
+        Column("event_type", Text),
+        Column("topic", Text),
+        Column("handled_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
+@dataclass(frozen=True)
+class MessagingTables:
+    outbox: Table
+    inbox: Table
+
+
+def messaging_tables(metadata: MetaData) -> MessagingTables:
+    outbox = Table("outbox", metadata, *_outbox_columns())
+    Index("ix_outbox_unpublished", outbox.c.id, postgresql_where=outbox.c.published_at.is_(None))
+    Index("ix_outbox_created_at", outbox.c.created_at)
+    inbox = Table("inbox", metadata, *_inbox_columns())
+    return MessagingTables(outbox=outbox, inbox=inbox)
+
+
+def create_messaging_tables(op, schema: str) -> None:
+    """For a service's first Alembic migration."""
+    op.create_table("outbox", *_outbox_columns(), schema=schema)
+    op.create_index(
+        "ix_outbox_unpublished", "outbox", ["id"], schema=schema, postgresql_where=text("published_at IS NULL")
+    )
+    op.create_index("ix_outbox_created_at", "outbox", ["created_at"], schema=schema)
+    op.create_table("inbox", *_inbox_columns(), schema=schema)

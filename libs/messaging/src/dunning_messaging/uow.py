@@ -1,0 +1,96 @@
+"""The unit of work: one transaction holding a service's state change and the events it causes."""
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dunning_contracts import TOPIC_OF_TYPE, CloudEvent, new_event
+from dunning_messaging.tables import MessagingTables
+from dunning_platform.clock import Clock
+
+Header = tuple[str, str]
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker,
+        tables: MessagingTables,
+        *,
+        source: str,
+        clock: Clock,
+        on_publish: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._session_factory = session_factory
+        self._tables = tables
+        self._source = source
+        self._on_publish = on_publish
+        self.clock = clock
+        self.session: AsyncSession
+        self.emitted: list[CloudEvent] = []
+        self._pending: list[dict] = []
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self._session_factory()
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    def emit(self, type_name: str, data: BaseModel, *, subject: str | None = None, time: datetime | None = None) -> CloudEvent:
+        """Write a bus event to the outbox; it is published only once this unit of work commits."""
+        event = new_event(type_name, self._source, data, subject or data.loan_id, time or self.clock.now())
+        self.publish(TOPIC_OF_TYPE[type_name], event)
+        return event
+
+    def publish(self, topic: str, event: CloudEvent, *, headers: Iterable[Header] = ()) -> None:
+        self.emitted.append(event)
+        key = (event.subject or "").encode() or None
+        self.publish_raw(topic, key, event.to_json_bytes(), headers, event_type=event.type, event_id=event.id)
+
+    def publish_raw(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: Iterable[Header] = (),
+        *,
+        event_type: str | None = None,
+        event_id: str | None = None,
+    ) -> None:
+        self._pending.append(
+            {
+                "topic": topic,
+                "key": key,
+                "value": value,
+                "headers": [list(h) for h in headers],
+                "event_type": event_type,
+                "event_id": event_id,
+            }
+        )
+
+    async def claim(self, keys: list[tuple[str, str]], *, topic: str | None = None) -> set[tuple[str, str]]:
+        """Record events as handled; returns those not handled before (a redelivery is not among them)."""
+        if not keys:
+            return set()
+        rows = [{"source": s, "event_id": i, "topic": topic} for s, i in dict.fromkeys(keys)]
+        inbox = self._tables.inbox
+        statement = insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.source, inbox.c.event_id)
+        result = await self.session.execute(statement)
+        return {(row.source, row.event_id) for row in result}
+
+    async def flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            await self.session.execute(self._tables.outbox.insert(), pending)
+
+    async def commit(self) -> None:
+        published = bool(self._pending)
+        await self.flush()
+        await self.session.commit()
+        if published:
+            self._on_publish()

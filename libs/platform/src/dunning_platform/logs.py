@@ -1,0 +1,42 @@
+"""JSON log lines with personal data masked before anything is written."""
+
+import logging
+import re
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+_MASKS = (
+    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), lambda m: m.group(0)[0] + "***@***"),
+    # Phone numbers: 8 to 15 digits, optionally spaced; dates and ids with dashes are left alone.
+    (re.compile(r"(?<![\w.-])\+?\d(?: ?\d){7,14}(?![\w.-])"), lambda m: "***" + m.group(0)[-2:]),
+)
+PII_FIELDS = {"name", "phone", "email", "address", "borrower_name", "id_number"}
+
+
+def mask(text: str) -> str:
+    for pattern, replacement in _MASKS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class PiiMaskingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask(str(record.msg))
+        if record.args:
+            record.args = tuple(mask(str(a)) for a in record.args) if isinstance(record.args, tuple) else record.args
+        for field in PII_FIELDS & record.__dict__.keys():
+            setattr(record, field, "***")
+        return True
+
+
+def configure(service: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", static_fields={"service": service})
+    )
+    handler.addFilter(PiiMaskingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("aiokafka").setLevel("WARNING")
