@@ -157,3 +157,22 @@ async def test_outbox_rows_left_unpublished_by_a_crash_are_published_by_the_next
         await uow.session.commit()  # committed, but the relay is never woken, as after a crash before send
     records = await read_topic(kafka_bootstrap, Topics.LOAN_OVERDUE, 4, timeout=10)
     assert "L-crash" in {json.loads(r.value)["data"]["loan_id"] for r in records}
+
+
+async def test_events_emitted_by_a_handler_continue_the_trace_of_the_event_it_handled(runtime, kafka_bootstrap):
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    await producer.send_and_wait(
+        Topics.REPAYMENT_EVENTS,
+        closed("L-traced"),
+        key=b"L-traced",
+        headers=[("traceparent", f"00-{trace_id}-00f067aa0ba902b7-01".encode())],
+    )
+    await producer.stop()
+    await wait_for_effects(runtime, {"L-traced"})
+    records = await read_topic(kafka_bootstrap, Topics.LOAN_OVERDUE, 5)
+    traced = [r for r in records if json.loads(r.value)["subject"] == "L-traced"]
+    header = dict(traced[0].headers)["traceparent"].decode()
+    assert header.split("-")[1] == trace_id
+    assert json.loads(traced[0].value)["traceparent"] == header

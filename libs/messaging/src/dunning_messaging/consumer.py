@@ -17,9 +17,10 @@ from pydantic import ValidationError
 from dunning_contracts import CloudEvent, dlq_topic, parse_data
 from dunning_contracts.envelope import MAX_EVENT_BYTES
 from dunning_contracts.events import EventData, UnknownEventType
+from dunning_messaging.tracing import continuing
 from dunning_messaging.uow import UnitOfWork
 from dunning_platform.errors import DomainError
-from dunning_platform.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from dunning_platform.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ class EventConsumer:
                     await self.process(records)
                     # The offset moves only after the database commit: a crash here means a redelivery.
                     await consumer.commit({partition: records[-1].offset + 1})
+                    _record_lag(consumer, partition, records[-1].offset + 1)
         finally:
             await consumer.stop()
 
@@ -159,7 +161,8 @@ class EventConsumer:
             if delivery.invalid:
                 self._dead_letter(uow, delivery, "invalid", delivery.invalid)
                 continue
-            await self.spec.handlers[delivery.event.type](uow, delivery.event, delivery.data)
+            with continuing(_traceparent_of(delivery)):
+                await self.spec.handlers[delivery.event.type](uow, delivery.event, delivery.data)
             EVENTS_CONSUMED.labels(topic, delivery.event.type, "applied").inc()
 
     async def _process_alone(self, delivery: Delivery) -> None:
@@ -180,8 +183,10 @@ class EventConsumer:
         await self._dead_letter_alone(delivery, "failed", f"{type(last_error).__name__}: {last_error}")
 
     async def _dead_letter_alone(self, delivery: Delivery, reason: str, error: str) -> None:
+        # Its own inbox key: a redelivery is not dead-lettered twice, yet a re-driven copy is applied.
+        source, event_id = delivery.dedupe_key
         async with self._runtime.uow() as uow:
-            if await uow.claim([delivery.dedupe_key], topic=delivery.record.topic):
+            if await uow.claim([(f"dlq:{source}", event_id)], topic=delivery.record.topic):
                 self._dead_letter(uow, delivery, reason, error)
             await uow.commit()
 
@@ -199,6 +204,19 @@ class EventConsumer:
             ("dlq-failed-at", datetime.now(UTC).isoformat()),
         ]
         uow.publish_raw(dlq_topic(record.topic), record.key, record.value or b"", headers)
+
+
+def _record_lag(consumer: AIOKafkaConsumer, partition, next_offset: int) -> None:
+    end = consumer.highwater(partition)
+    if end is not None:
+        CONSUMER_LAG.labels(partition.topic, str(partition.partition)).set(max(end - next_offset, 0))
+
+
+def _traceparent_of(delivery: Delivery) -> str | None:
+    for name, value in delivery.record.headers or ():
+        if name == "traceparent":
+            return value.decode(errors="replace")
+    return getattr(delivery.event, "traceparent", None)
 
 
 def _type_of(delivery: Delivery) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dunning_contracts import TOPIC_OF_TYPE, CloudEvent, new_event
 from dunning_messaging.tables import MessagingTables
+from dunning_messaging.tracing import child_traceparent
 from dunning_platform.clock import Clock
 
 Header = tuple[str, str]
@@ -44,12 +45,15 @@ class UnitOfWork:
     def emit(self, type_name: str, data: BaseModel, *, subject: str | None = None, time: datetime | None = None) -> CloudEvent:
         """Write a bus event to the outbox; it is published only once this unit of work commits."""
         event = new_event(type_name, self._source, data, subject or data.loan_id, time or self.clock.now())
+        event.traceparent = child_traceparent()
         self.publish(TOPIC_OF_TYPE[type_name], event)
         return event
 
     def publish(self, topic: str, event: CloudEvent, *, headers: Iterable[Header] = ()) -> None:
         self.emitted.append(event)
         key = (event.subject or "").encode() or None
+        traceparent = getattr(event, "traceparent", None)
+        headers = [*headers, ("traceparent", traceparent)] if traceparent else list(headers)
         self.publish_raw(topic, key, event.to_json_bytes(), headers, event_type=event.type, event_id=event.id)
 
     def publish_raw(
