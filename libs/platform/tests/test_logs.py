@@ -1,0 +1,21 @@
+"""Personal data never reaches a log line."""
+
+import json
+import logging
+
+from dunning_platform import logs
+
+
+def test_phones_and_emails_are_masked_but_dates_and_ids_are_kept():
+    line = logs.mask("call +86 138 0013 8000 or 13800138000, mail li.lei@example.cn; loan L-2026-0001 due 2026-01-05")
+    assert "138 0013" not in line and "13800138000" not in line and "li.lei@example.cn" not in line
+    assert "L-2026-0001" in line and "2026-01-05" in line
+
+
+def test_log_records_are_json_with_pii_fields_masked(capsys):
+    logs.configure("test-service")
+    logging.getLogger("t").info("borrower %s reached", "13800138000", extra={"phone": "13800138000", "loan_id": "L1"})
+    record = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert record["service"] == "test-service"
+    assert record["phone"] == "***" and record["loan_id"] == "L1"
+    assert "13800138000" not in record["message"]
