@@ -20,7 +20,6 @@ from dunning_platform.db import service_metadata
 from dunning_platform.errors import InvalidInput
 from dunning_platform.settings import ServiceSettings
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 metadata = service_metadata("msgtest")
 tables = messaging_tables(metadata)

@@ -3,6 +3,8 @@
 import json
 import logging
 
+import pytest
+
 from dunning_platform import logs
 
 
@@ -12,8 +14,17 @@ def test_phones_and_emails_are_masked_but_dates_and_ids_are_kept():
     assert "L-2026-0001" in line and "2026-01-05" in line
 
 
-def test_log_records_are_json_with_pii_fields_masked(capsys):
+@pytest.fixture
+def json_logging():
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
     logs.configure("test-service")
+    yield
+    root.handlers[:], level = saved
+    root.setLevel(level)
+
+
+def test_log_records_are_json_with_pii_fields_masked(capsys, json_logging):
     logging.getLogger("t").info("borrower %s reached", "13800138000", extra={"phone": "13800138000", "loan_id": "L1"})
     record = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert record["service"] == "test-service"

@@ -12,7 +12,7 @@ def _decimal_from_wire(value: Any) -> Decimal:
     if isinstance(value, bool) or isinstance(value, float):
         raise ValueError("must be a decimal string such as \"1234.50\", not a float")
     if isinstance(value, int | Decimal):
-        return Decimal(value)
+        return _bounded(Decimal(value))
     if not isinstance(value, str):
         raise ValueError("must be a decimal string such as \"1234.50\"")
     try:
@@ -21,10 +21,27 @@ def _decimal_from_wire(value: Any) -> Decimal:
         raise ValueError(f"{value!r} is not a decimal number") from None
     if not parsed.is_finite():
         raise ValueError("must be a finite decimal number")
-    return parsed
+    return _bounded(parsed)
 
 
-_DECIMAL_SCHEMA = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["1234.50"]}
+# "1e999999999" is a valid decimal whose plain form has a billion digits: bound it before anyone prints it.
+MAX_INTEGER_DIGITS = 30
+MAX_DECIMAL_PLACES = 18
+
+
+def _bounded(value: Decimal) -> Decimal:
+    if value != 0 and value.adjusted() >= MAX_INTEGER_DIGITS:
+        raise ValueError(f"must have at most {MAX_INTEGER_DIGITS} digits before the decimal point")
+    if value.as_tuple().exponent < -MAX_DECIMAL_PLACES:
+        raise ValueError(f"must have at most {MAX_DECIMAL_PLACES} decimal places")
+    return value
+
+
+_DECIMAL_SCHEMA = {
+    "type": "string",
+    "pattern": rf"^-?\d{{1,{MAX_INTEGER_DIGITS}}}(\.\d{{1,{MAX_DECIMAL_PLACES}}})?$",
+    "examples": ["1234.50"],
+}
 
 Decimal_ = Annotated[
     Decimal,
