@@ -1,5 +1,6 @@
 """Personal data never reaches a log line."""
 
+import io
 import json
 import logging
 
@@ -15,18 +16,19 @@ def test_phones_and_emails_are_masked_but_dates_and_ids_are_kept():
 
 
 @pytest.fixture
-def json_logging():
+def log_stream():
     root = logging.getLogger()
     saved = root.handlers[:], root.level
-    logs.configure("test-service")
-    yield
+    stream = io.StringIO()
+    logs.configure("test-service", stream=stream)
+    yield stream
     root.handlers[:], level = saved
     root.setLevel(level)
 
 
-def test_log_records_are_json_with_pii_fields_masked(capsys, json_logging):
+def test_log_records_are_json_with_pii_fields_masked(log_stream):
     logging.getLogger("t").info("borrower %s reached", "13800138000", extra={"phone": "13800138000", "loan_id": "L1"})
-    record = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    record = json.loads(log_stream.getvalue().splitlines()[-1])
     assert record["service"] == "test-service"
     assert record["phone"] == "***" and record["loan_id"] == "L1"
     assert "13800138000" not in record["message"]

@@ -30,8 +30,8 @@ class PiiMaskingFilter(logging.Filter):
         return True
 
 
-def configure(service: str, level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def configure(service: str, level: str = "INFO", stream=None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", static_fields={"service": service})
     )

@@ -8,9 +8,11 @@ test module, a migrated database per test, and bearer tokens. Loaded by the repo
 import asyncio
 import shutil
 import tempfile
+import time
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 from pathlib import Path
 
 import asyncpg
@@ -190,4 +192,30 @@ def pii_key() -> str:
     return Fernet.generate_key().decode()
 
 
-ServiceDatabase = Callable[..., Awaitable[str]]
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2, what: str = "condition") -> Any:
+    """Poll `condition` until it returns something truthy and return that; fail after `timeout` seconds.
+    Asynchronous effects (a consumer group forming, an outbox relay) are awaited, not slept through."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+async def async_wait_for(
+    condition: Callable[[], Awaitable[Any]], timeout: float = 30.0, interval: float = 0.1, what: str = "condition"
+) -> Any:
+    """The same for async conditions (a query, an HTTP call through an async client)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(interval)
