@@ -1,5 +1,6 @@
 """The Kafka runtime against real PostgreSQL and a real broker: dedupe, DLQ, outbox relay."""
 
+import argparse
 import asyncio
 import json
 import uuid
@@ -47,8 +48,11 @@ def _migrate(connection) -> None:
     operations.create_table("effects", Column("loan_id", Text, primary_key=True), schema="msgtest")
 
 
+BROKEN_PREFIX = "boom"
+
+
 async def on_loan_closed(uow, event, data: LoanClosed) -> None:
-    if data.loan_id.startswith("boom"):
+    if data.loan_id.startswith(BROKEN_PREFIX):
         raise RuntimeError("the handler broke")
     if data.loan_id.startswith("refuse"):
         raise InvalidInput("loan_id: refused by the rules", field="loan_id")
@@ -175,3 +179,17 @@ async def test_events_emitted_by_a_handler_continue_the_trace_of_the_event_it_ha
     header = dict(traced[0].headers)["traceparent"].decode()
     assert header.split("-")[1] == trace_id
     assert json.loads(traced[0].value)["traceparent"] == header
+
+
+async def test_a_dead_letter_re_driven_after_a_fix_is_applied_once(runtime, kafka_bootstrap, monkeypatch):
+    from dunning_messaging import cli
+
+    monkeypatch.setenv("DUNNING_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    dead = await cli.read_dead_letters(Topics.REPAYMENT_EVENTS)
+    boom = next(r for r in dead if r.key == b"boom-1")
+    monkeypatch.setitem(globals(), "BROKEN_PREFIX", "nothing-is-broken")  # the handler is fixed
+    for _ in range(2):  # twice: the second re-drive finds the event in the inbox
+        await cli.dlq_redrive(argparse.Namespace(topic=Topics.REPAYMENT_EVENTS, offset=[boom.offset], all=False))
+    assert "boom-1" in await wait_for_effects(runtime, {"boom-1"})
+    records = await read_topic(kafka_bootstrap, Topics.LOAN_OVERDUE, 7, timeout=5)
+    assert [json.loads(r.value)["subject"] for r in records].count("boom-1") == 1
