@@ -24,7 +24,10 @@ async def _run_online(url: str, metadata: MetaData, schema: str) -> None:
 
 
 def _run_sync(connection, metadata: MetaData, schema: str) -> None:
-    connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    # The bootstrap creates the schema; only a fresh external database needs it made here, which
+    # requires CREATE on the database, a privilege the service roles are otherwise not given.
+    if not connection.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": schema}).scalar():
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     context.configure(
         connection=connection,
         target_metadata=metadata,
