@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
 
-from dunning_platform.auth import TokenStore, issue_token, require_scope, revoke_token
+from dunning_platform.auth import RateLimited, TokenBuckets, TokenStore, issue_token, require_scope, revoke_token
 from dunning_platform.problems import install_problem_handlers
 
 
@@ -72,3 +72,16 @@ async def test_a_revoked_token_is_refused_at_once(tmp_path):
 def test_unknown_scopes_are_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown scopes"):
         issue_token(tmp_path / "tokens.json", name="x", scopes=["everything"])
+
+
+def test_a_token_over_its_rate_is_told_when_to_retry():
+    clock = [0.0]
+    buckets = TokenBuckets(rate=2, burst=2, now=lambda: clock[0])
+    buckets.take("t")
+    buckets.take("t")
+    with pytest.raises(RateLimited) as refused:
+        buckets.take("t")
+    assert refused.value.retry_after == pytest.approx(0.5)
+    clock[0] += 0.5
+    buckets.take("t")
+    buckets.take("other")  # each token has its own bucket

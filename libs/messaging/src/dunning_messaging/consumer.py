@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from dunning_contracts import CloudEvent, dlq_topic, parse_data
 from dunning_contracts.envelope import MAX_EVENT_BYTES
 from dunning_contracts.events import EventData, UnknownEventType
-from dunning_messaging.tracing import continuing
+from dunning_platform.tracing import continuing
 from dunning_messaging.uow import UnitOfWork
 from dunning_platform.errors import DomainError
 from dunning_platform.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED

@@ -106,6 +106,15 @@ class Runtime:
             return False, f"stopped tasks: {', '.join(crashed)}"
         return True, "ready"
 
+    async def audit(self, *, token_id: str | None, method: str, path: str, status: int, trace_id: str | None) -> None:
+        """Record an API write; its own transaction, after the response is known."""
+        async with self.session_factory() as session, session.begin():
+            await session.execute(
+                self.tables.audit_log.insert().values(
+                    token_id=token_id, method=method, path=path, status=status, trace_id=trace_id
+                )
+            )
+
     async def sleep_or_stop(self, seconds: float) -> bool:
         """For background loops: wait, and say whether the service is stopping."""
         try:

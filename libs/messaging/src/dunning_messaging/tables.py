@@ -1,8 +1,9 @@
-"""The outbox and inbox tables, created in each service's own schema by its first migration."""
+"""The tables the platform keeps in every service schema (outbox, inbox, audit log), created by the
+service's first migration."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, LargeBinary, MetaData, Table, Text, func, text
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, Integer, LargeBinary, MetaData, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 
@@ -30,10 +31,23 @@ def _inbox_columns() -> list:
     ]
 
 
+def _audit_columns() -> list:
+    return [
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("token_id", Text),
+        Column("method", Text, nullable=False),
+        Column("path", Text, nullable=False),
+        Column("status", Integer, nullable=False),
+        Column("trace_id", Text),
+    ]
+
+
 @dataclass(frozen=True)
 class MessagingTables:
     outbox: Table
     inbox: Table
+    audit_log: Table
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
@@ -41,14 +55,16 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
     Index("ix_outbox_unpublished", outbox.c.id, postgresql_where=outbox.c.published_at.is_(None))
     Index("ix_outbox_created_at", outbox.c.created_at)
     inbox = Table("inbox", metadata, *_inbox_columns())
-    return MessagingTables(outbox=outbox, inbox=inbox)
+    audit_log = Table("audit_log", metadata, *_audit_columns())
+    return MessagingTables(outbox=outbox, inbox=inbox, audit_log=audit_log)
 
 
 def create_messaging_tables(op, schema: str) -> None:
-    """For a service's first Alembic migration."""
+    """For a service's first Alembic migration: outbox, inbox, and the audit log of API writes."""
     op.create_table("outbox", *_outbox_columns(), schema=schema)
     op.create_index(
         "ix_outbox_unpublished", "outbox", ["id"], schema=schema, postgresql_where=text("published_at IS NULL")
     )
     op.create_index("ix_outbox_created_at", "outbox", ["created_at"], schema=schema)
     op.create_table("inbox", *_inbox_columns(), schema=schema)
+    op.create_table("audit_log", *_audit_columns(), schema=schema)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dunning_contracts import TOPIC_OF_TYPE, CloudEvent, new_event
 from dunning_messaging.tables import MessagingTables
-from dunning_messaging.tracing import child_traceparent
+from dunning_platform.tracing import child_traceparent
 from dunning_platform.clock import Clock
 
 Header = tuple[str, str]

@@ -6,6 +6,7 @@ import hmac
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,30 @@ class Unauthorized(Exception):
 
 class Forbidden(Exception):
     status = 403
+
+
+class RateLimited(Exception):
+    status = 429
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many requests for this token; retry in {retry_after:.1f} s")
+        self.retry_after = retry_after
+
+
+class TokenBuckets:
+    """Requests per token: `rate` per second on average, bursts up to `burst`."""
+
+    def __init__(self, rate: float, burst: int, now=time.monotonic) -> None:
+        self._rate, self._burst, self._now = rate, burst, now
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, token_id: str) -> None:
+        now = self._now()
+        tokens, last = self._buckets.get(token_id, (float(self._burst), now))
+        tokens = min(self._burst, tokens + (now - last) * self._rate)
+        if tokens < 1:
+            raise RateLimited((1 - tokens) / self._rate)
+        self._buckets[token_id] = (tokens - 1, now)
 
 
 def _digest(token: str) -> str:
@@ -122,9 +147,12 @@ def require_scope(scope: str):
         principal = request.app.state.token_store.authenticate(credentials.credentials)
         if principal is None:
             raise Unauthorized("the token is not valid")
+        request.state.principal = principal
         if not principal.allows(scope):
             raise Forbidden(f"the token lacks the scope {scope!r}")
-        request.state.principal = principal
+        buckets = getattr(request.app.state, "rate_limits", None)
+        if buckets is not None:
+            buckets.take(principal.token_id)
         return principal
 
     return dependency

@@ -1,5 +1,6 @@
 """The FastAPI frame of every service: probes, metrics, auth store, problem+json, size limit."""
 
+import logging
 import time
 from contextlib import asynccontextmanager
 from typing import Protocol
@@ -8,10 +9,14 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dunning_platform import logs
-from dunning_platform.auth import TokenStore
+from dunning_platform.auth import TokenBuckets, TokenStore
 from dunning_platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from dunning_platform.problems import install_problem_handlers, problem
 from dunning_platform.settings import ServiceSettings
+from dunning_platform.tracing import trace_id_of
+
+
+log = logging.getLogger(__name__)
 
 
 class Lifecycle(Protocol):
@@ -34,6 +39,7 @@ def create_app(*, title: str, settings: ServiceSettings, routers: list[APIRouter
     app.state.settings = settings
     app.state.runtime = runtime
     app.state.token_store = TokenStore(settings.tokens_file)
+    app.state.rate_limits = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
     install_problem_handlers(app)
     _add_probes(app, runtime)
     _add_request_middleware(app, settings.max_request_bytes)
@@ -57,9 +63,12 @@ def _add_probes(app: FastAPI, runtime: Lifecycle) -> None:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
 def _add_request_middleware(app: FastAPI, max_bytes: int) -> None:
     @app.middleware("http")
-    async def measure_and_limit(request: Request, call_next):
+    async def measure_limit_and_audit(request: Request, call_next):
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > max_bytes:
             return problem(413, "Request too large", f"the body exceeds {max_bytes} bytes")
@@ -68,4 +77,23 @@ def _add_request_middleware(app: FastAPI, max_bytes: int) -> None:
         route = getattr(request.scope.get("route"), "path", "unmatched")
         HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
         HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        if request.method in WRITES and request.url.path.startswith("/v1/"):
+            await _audit(request, response.status_code)
         return response
+
+
+async def _audit(request: Request, status: int) -> None:
+    record = getattr(request.app.state.runtime, "audit", None)
+    if record is None:
+        return
+    principal = getattr(request.state, "principal", None)
+    try:
+        await record(
+            token_id=principal.token_id if principal else None,
+            method=request.method,
+            path=request.url.path,
+            status=status,
+            trace_id=trace_id_of(request.headers.get("traceparent")),
+        )
+    except Exception:
+        log.exception("could not write the audit record of %s %s", request.method, request.url.path)

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from dunning_platform.auth import Forbidden, Unauthorized
+from dunning_platform.auth import Forbidden, RateLimited, Unauthorized
 from dunning_platform.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
@@ -50,6 +50,12 @@ async def _on_forbidden(request: Request, exc: Forbidden) -> JSONResponse:
     return problem(403, "Forbidden", str(exc))
 
 
+async def _on_rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+    response = problem(429, "Too many requests", str(exc))
+    response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    return response
+
+
 async def _on_http_error(request: Request, exc: HTTPException) -> JSONResponse:
     return problem(exc.status_code, "HTTP error", str(exc.detail))
 
@@ -63,5 +69,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(Unauthorized, _on_unauthorized)
     app.add_exception_handler(Forbidden, _on_forbidden)
+    app.add_exception_handler(RateLimited, _on_rate_limited)
     app.add_exception_handler(HTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)

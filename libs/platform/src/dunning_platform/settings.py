@@ -26,5 +26,8 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     max_request_bytes: int = 4 * 1024 * 1024
+    # Per token; a lender's batch endpoint carries up to thousands of events per request.
+    rate_limit_per_second: float = 200.0
+    rate_limit_burst: int = 400
     log_level: str = "INFO"
     source: str = "urn:dunning"

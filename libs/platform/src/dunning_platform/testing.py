@@ -12,8 +12,8 @@ import time
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest

@@ -1,0 +1,327 @@
+"""The dev channel provider: small HTTP APIs for SMS, push, voice and letters, and an SMTP server, that
+record what they receive instead of reaching anyone.
+
+Like a real provider it is idempotent: a message carrying a reference (or an Idempotency-Key header)
+it has already accepted is answered with the same id and not recorded twice. Tests read what arrived
+with `GET /records` and break it on purpose with `POST /faults` (the next N calls time out, fail with
+500, or are accepted but answered with 500 as if the answer were lost).
+
+Run: python -m dunning_platform.devstack.provider --host 127.0.0.1 --port 8009 --smtp-port 8025
+"""
+
+import argparse
+import asyncio
+import email
+import email.policy
+import itertools
+import logging
+import signal
+import socket
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+import uvicorn
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from fastapi import FastAPI, Header, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+log = logging.getLogger("dunning.provider")
+
+CHANNELS = ("sms", "push", "voice", "letter", "email")
+FaultMode = Literal["error", "timeout", "accept_then_error", "reject"]
+
+
+@dataclass
+class Fault:
+    mode: FaultMode
+    remaining: int
+    delay_s: float = 30.0
+
+
+@dataclass
+class ProviderState:
+    """Everything received, by channel and idempotency key, plus the faults still to be played."""
+
+    records: list[dict] = field(default_factory=list)
+    by_key: dict[tuple[str, str], dict] = field(default_factory=dict)
+    faults: dict[str, list[Fault]] = field(default_factory=dict)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def accept(self, channel: str, key: str | None, to: str, payload: dict) -> tuple[dict, bool]:
+        """Record a message; (record, False) when its key was seen before and nothing new was recorded."""
+        known = self.by_key.get((channel, key)) if key else None
+        if known is not None:
+            known["calls"] += 1
+            return known, False
+        record = {
+            "id": f"{channel}-{next(self._ids):08d}",
+            "channel": channel,
+            "to": to,
+            "reference": key,
+            "received_at": datetime.now(UTC).isoformat(),
+            "calls": 1,
+            **payload,
+        }
+        self.records.append(record)
+        if key:
+            self.by_key[(channel, key)] = record
+        return record, True
+
+    def next_fault(self, channel: str) -> Fault | None:
+        for name in (channel, "*"):
+            queue = self.faults.get(name) or []
+            if queue:
+                fault = queue[0]
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    queue.pop(0)
+                return fault
+        return None
+
+    def find(self, channel: str | None, to: str | None, reference: str | None) -> list[dict]:
+        return [
+            r
+            for r in self.records
+            if (channel is None or r["channel"] == channel)
+            and (to is None or r["to"] == to)
+            and (reference is None or r["reference"] == reference)
+        ]
+
+    def reset(self) -> None:
+        self.records.clear()
+        self.by_key.clear()
+        self.faults.clear()
+
+
+# HTTP API
+
+
+class SmsIn(BaseModel):
+    to: str = Field(min_length=3, max_length=32)
+    body: str = Field(min_length=1, max_length=2000)
+    reference: str | None = Field(default=None, max_length=256)
+    sender: str | None = None
+
+
+class PushIn(BaseModel):
+    to: str = Field(min_length=1, max_length=256, description="device token or app user id")
+    title: str = ""
+    body: str = Field(min_length=1, max_length=4000)
+    reference: str | None = Field(default=None, max_length=256)
+
+
+class VoiceIn(BaseModel):
+    to: str = Field(min_length=3, max_length=32)
+    script: str = Field(min_length=1, max_length=4000)
+    reference: str | None = Field(default=None, max_length=256)
+
+
+class LetterIn(BaseModel):
+    to: str = Field(min_length=1, max_length=500, description="addressee and postal address")
+    title: str = ""
+    body: str | None = None
+    pdf_base64: str | None = None
+    reference: str | None = Field(default=None, max_length=256)
+
+
+class FaultIn(BaseModel):
+    channel: str = Field(default="*", description="sms, push, voice, letter, email, or * for every channel")
+    mode: FaultMode = "error"
+    count: int = Field(default=1, ge=1, le=10_000)
+    delay_s: float = Field(default=30.0, ge=0, le=600)
+
+
+def create_provider_app(state: ProviderState | None = None) -> FastAPI:
+    state = state or ProviderState()
+    app = FastAPI(title="dev channel provider", version="1.0.0")
+    app.state.provider = state
+
+    async def accept(channel: str, body: BaseModel, idempotency_key: str | None, to: str) -> Response:
+        key = idempotency_key or getattr(body, "reference", None)
+        fault = state.next_fault(channel)
+        if fault and fault.mode == "timeout":
+            await asyncio.sleep(fault.delay_s)
+            return JSONResponse({"error": "gateway timeout"}, status_code=504)
+        if fault and fault.mode in ("error", "reject"):
+            status = 500 if fault.mode == "error" else 400
+            return JSONResponse({"error": f"injected fault: {fault.mode}"}, status_code=status)
+        record, fresh = state.accept(channel, key, to, body.model_dump(exclude={"to", "reference"}))
+        if fault and fault.mode == "accept_then_error":
+            return JSONResponse({"error": "injected fault: the answer was lost"}, status_code=500)
+        answer = {"id": record["id"], "status": "accepted", "duplicate": not fresh}
+        return JSONResponse(answer, status_code=201 if fresh else 200)
+
+    @app.post("/sms/messages", status_code=201)
+    async def send_sms(body: SmsIn, idempotency_key: str | None = Header(default=None)) -> Response:
+        return await accept("sms", body, idempotency_key, body.to)
+
+    @app.post("/push/messages", status_code=201)
+    async def send_push(body: PushIn, idempotency_key: str | None = Header(default=None)) -> Response:
+        return await accept("push", body, idempotency_key, body.to)
+
+    @app.post("/voice/calls", status_code=201)
+    async def place_call(body: VoiceIn, idempotency_key: str | None = Header(default=None)) -> Response:
+        return await accept("voice", body, idempotency_key, body.to)
+
+    @app.post("/letters", status_code=201)
+    async def post_letter(body: LetterIn, idempotency_key: str | None = Header(default=None)) -> Response:
+        return await accept("letter", body, idempotency_key, body.to)
+
+    @app.get("/records")
+    async def records(
+        channel: str | None = Query(default=None),
+        to: str | None = Query(default=None),
+        reference: str | None = Query(default=None),
+    ) -> dict:
+        return {"items": state.find(channel, to, reference)}
+
+    @app.delete("/records", status_code=204)
+    async def reset() -> Response:
+        state.reset()
+        return Response(status_code=204)
+
+    @app.post("/faults", status_code=201)
+    async def add_fault(body: FaultIn) -> dict:
+        state.faults.setdefault(body.channel, []).append(Fault(body.mode, body.count, body.delay_s))
+        return {"channel": body.channel, "mode": body.mode, "count": body.count}
+
+    @app.delete("/faults", status_code=204)
+    async def clear_faults() -> Response:
+        state.faults.clear()
+        return Response(status_code=204)
+
+    @app.get("/healthz")
+    async def healthz() -> dict:
+        return {"status": "ok", "records": len(state.records)}
+
+    return app
+
+
+# SMTP
+
+
+class MailRecorder:
+    """aiosmtpd handler: every accepted mail becomes a record of channel `email`."""
+
+    def __init__(self, state: ProviderState) -> None:
+        self._state = state
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        fault = self._state.next_fault("email")
+        if fault and fault.mode in ("error", "timeout"):
+            return "451 4.3.0 Injected fault: try again later"
+        if fault and fault.mode == "reject":
+            return "550 5.7.1 Injected fault: rejected"
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        key = message.get("X-Dunning-Reference") or message.get("Message-ID")
+        body = message.get_body(preferencelist=("plain", "html"))
+        payload = {
+            "sender": envelope.mail_from,
+            "subject": str(message.get("Subject", "")),
+            "body": body.get_content() if body is not None else "",
+            "message_id": message.get("Message-ID"),
+        }
+        record, _ = self._state.accept("email", key, ", ".join(envelope.rcpt_tos), payload)
+        return f"250 2.0.0 OK queued as {record['id']}"
+
+
+# Serving
+
+
+class _EmbeddedServer(uvicorn.Server):
+    # Signals belong to whoever runs the event loop (a test, or main() below), not to uvicorn.
+    @contextmanager
+    def capture_signals(self):
+        yield
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+class DevProvider:
+    """The HTTP API and the SMTP server in the running event loop. Port 0 picks a free port."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, smtp_port: int = 0) -> None:
+        self.host = host
+        self.state = ProviderState()
+        self._http_socket = _bind(host, port)
+        self.port = self._http_socket.getsockname()[1]
+        self._smtp_port = smtp_port
+        self.smtp_port = smtp_port
+        self._server: _EmbeddedServer | None = None
+        self._task: asyncio.Task | None = None
+        self._smtp: asyncio.AbstractServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> "DevProvider":
+        config = uvicorn.Config(
+            create_provider_app(self.state), log_level="warning", lifespan="off", timeout_graceful_shutdown=2
+        )
+        self._server = _EmbeddedServer(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._http_socket]), name="dev-provider-http")
+        self._smtp = await asyncio.get_running_loop().create_server(
+            lambda: SMTP(MailRecorder(self.state), hostname="dev-provider", ident="dunning dev provider"),
+            host=self.host,
+            port=self._smtp_port,
+        )
+        self.smtp_port = self._smtp.sockets[0].getsockname()[1]
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.01)
+        return self
+
+    async def stop(self) -> None:
+        if self._smtp is not None:
+            self._smtp.close()
+            await self._smtp.wait_closed()
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+        self._http_socket.close()
+
+    async def __aenter__(self) -> "DevProvider":
+        return await self.start()
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.stop()
+
+
+async def serve(host: str, port: int, smtp_port: int) -> None:
+    """Run until SIGTERM or SIGINT, then close both servers and return."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    provider = await DevProvider(host, port, smtp_port).start()
+    log.info("dev provider ready: http %s, smtp %s:%d", provider.url, host, provider.smtp_port)
+    print(f"dev provider ready: http {provider.url} smtp {host}:{provider.smtp_port}", flush=True)
+    await stopping.wait()
+    await provider.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8009)
+    parser.add_argument("--smtp-port", type=int, default=8025)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # aiosmtpd logs every envelope address at INFO; addresses stay out of the logs.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    asyncio.run(serve(args.host, args.port, args.smtp_port))
+
+
+if __name__ == "__main__":
+    main()
