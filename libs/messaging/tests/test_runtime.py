@@ -142,7 +142,7 @@ async def test_valid_events_are_applied_once_and_poison_goes_to_the_dlq(runtime,
     dead = await read_topic(kafka_bootstrap, f"{Topics.REPAYMENT_EVENTS}.dlq", 3)
     reasons = {r.key.decode(): dict((k, v.decode()) for k, v in r.headers) for r in dead}
     assert set(reasons) == {"L-x", "boom-1", "refuse-1"}
-    assert reasons["L-x"]["dlq-reason"] == "invalid" and "not JSON" in reasons["L-x"]["dlq-error"]
+    assert reasons["L-x"]["dlq-reason"] == "invalid" and "Invalid JSON" in reasons["L-x"]["dlq-error"]
     assert reasons["boom-1"]["dlq-reason"] == "failed" and "the handler broke" in reasons["boom-1"]["dlq-error"]
     assert reasons["refuse-1"]["dlq-reason"] == "rejected"
     assert {r.key.decode(): r.value for r in dead}["L-x"] == b"{not json"  # dead-lettered unchanged

@@ -5,7 +5,6 @@ one event per transaction, so a poison message is retried, then dead-lettered, w
 neighbours are applied."""
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -73,11 +72,8 @@ def _parse(record: ConsumerRecord, spec: ConsumerSpec) -> tuple[CloudEvent, Even
         raise InvalidEvent("value: the message is empty")
     if len(record.value) > MAX_EVENT_BYTES:
         raise InvalidEvent(f"value: the message has {len(record.value)} bytes, more than {MAX_EVENT_BYTES}")
-    try:
-        raw = json.loads(record.value)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidEvent(f"value: not JSON ({error})") from None
-    event = CloudEvent.model_validate(raw)
+    # pydantic-core parses the JSON itself: faster, and bounded on deeply nested input.
+    event = CloudEvent.model_validate_json(record.value)
     if event.type not in spec.handlers:
         if spec.reject_unknown_types:
             raise InvalidEvent(f"type: unknown event type {event.type!r}")
@@ -132,7 +128,7 @@ class EventConsumer:
                     await self.process(records)
                     # The offset moves only after the database commit: a crash here means a redelivery.
                     await consumer.commit({partition: records[-1].offset + 1})
-                    _record_lag(consumer, partition, records[-1].offset + 1)
+                    _record_lag(consumer, self.spec.group_id, partition, records[-1].offset + 1)
         finally:
             await consumer.stop()
 
@@ -206,10 +202,10 @@ class EventConsumer:
         uow.publish_raw(dlq_topic(record.topic), record.key, record.value or b"", headers)
 
 
-def _record_lag(consumer: AIOKafkaConsumer, partition, next_offset: int) -> None:
+def _record_lag(consumer: AIOKafkaConsumer, group: str, partition, next_offset: int) -> None:
     end = consumer.highwater(partition)
     if end is not None:
-        CONSUMER_LAG.labels(partition.topic, str(partition.partition)).set(max(end - next_offset, 0))
+        CONSUMER_LAG.labels(group, partition.topic, str(partition.partition)).set(max(end - next_offset, 0))
 
 
 def _traceparent_of(delivery: Delivery) -> str | None:

@@ -9,4 +9,4 @@ EVENTS_DEAD_LETTERED = Counter("events_dead_lettered_total", "Events sent to a D
 OUTBOX_PUBLISHED = Counter("outbox_published_total", "Outbox rows published", ["topic"])
 OUTBOX_BACKLOG = Gauge("outbox_backlog", "Outbox rows not yet published")
 OUTBOX_OLDEST_AGE = Gauge("outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row")
-CONSUMER_LAG = Gauge("consumer_lag", "Records behind the end of the partition", ["topic", "partition"])
+CONSUMER_LAG = Gauge("consumer_lag", "Records behind the end of the partition", ["group", "topic", "partition"])
