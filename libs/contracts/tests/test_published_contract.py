@@ -112,8 +112,10 @@ def test_consumers_of_each_topic_are_documented(asyncapi):
         ("ingestion", ("LoanBooked", "LoanClosed", "RepaymentFailed", "RepaymentReceived")),
         ("dunning-scheduler", ("LoanBooked",)),
         ("notification", ("LoanBooked",)),
+        ("legal-referral", ("LoanBooked",)),
     }
-    assert {service for service, _ in _readers(asyncapi, Topics.LOAN_OVERDUE)} == {"dunning-scheduler", "legal-referral"}
+    overdue_readers = {service for service, _ in _readers(asyncapi, Topics.LOAN_OVERDUE)}
+    assert overdue_readers == {"dunning-scheduler", "notification", "legal-referral"}
     assert {service for service, _ in _readers(asyncapi, Topics.REMINDER_REQUESTED)} == {"notification"}
     assert {service for service, _ in _readers(asyncapi, Topics.REMINDER_SENT)} == {"legal-referral"}
     assert {service for service, _ in _readers(asyncapi, Topics.CASE_ESCALATED)} == {"legal-referral"}

@@ -24,7 +24,6 @@ EVENTS_DIR = "docs/events"
 ASYNCAPI_FILE = "docs/asyncapi.yaml"
 ENVELOPE = "CloudEvent"
 KAFKA_BINDING_VERSION = "0.5.0"
-DEFAULT_PARTITIONS = 4
 
 
 @dataclass(frozen=True)
@@ -46,16 +45,20 @@ PRODUCERS: dict[str, str] = {
     Topics.LEGAL_CASE: "legal-referral",
 }
 
-# Who reads what. A consumer of a shared topic skips the types it does not list.
+# Who reads what: each service's handler table, one consumer group per service named after it. A
+# consumer of a shared topic skips the types it does not list. tests/test_deploy.py holds this to the
+# services' HANDLERS.
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("ingestion", Topics.REPAYMENT_EVENTS),
     Subscription("dunning-scheduler", Topics.LOAN_OVERDUE),
     Subscription("dunning-scheduler", Topics.REPAYMENT_EVENTS, ("LoanBooked",)),
     Subscription("notification", Topics.REMINDER_REQUESTED),
+    Subscription("notification", Topics.LOAN_OVERDUE),
     Subscription("notification", Topics.REPAYMENT_EVENTS, ("LoanBooked",)),
     Subscription("legal-referral", Topics.CASE_ESCALATED),
     Subscription("legal-referral", Topics.LOAN_OVERDUE),
     Subscription("legal-referral", Topics.REMINDER_SENT),
+    Subscription("legal-referral", Topics.REPAYMENT_EVENTS, ("LoanBooked",)),
 )
 
 TOPIC_DESCRIPTIONS: dict[str, str] = {
@@ -315,7 +318,7 @@ def topic_channel(topic: str) -> dict[str, Any]:
         "title": topic,
         "description": TOPIC_DESCRIPTIONS[topic],
         "messages": {name: _ref("components", "messages", name) for name in types_on(topic)},
-        "bindings": {"kafka": _topic_binding()},
+        "bindings": {"kafka": _topic_binding(topic)},
         "x-producer": PRODUCERS[topic],
         "x-consumers": [_consumer_note(s) for s in consumers],
         "x-dead-letter-channel": channel_id(dlq_topic(topic)),
@@ -329,14 +332,15 @@ def dlq_channel(topic: str) -> dict[str, Any]:
         "description": f"Messages of {topic} that a consumer gave up on, each as it arrived, with "
         "the error in its headers. Nothing is dropped silently; operators inspect and re-drive from here.",
         "messages": {"DeadLetter": _ref("components", "messages", "DeadLetter")},
-        "bindings": {"kafka": _topic_binding()},
+        "bindings": {"kafka": _topic_binding(dlq_topic(topic))},
         "x-producer": ", ".join(sorted({s.service for s in consumers_of(topic)})) or "none",
         "x-consumers": ["operators (inspect and re-drive)"],
     }
 
 
-def _topic_binding() -> dict[str, Any]:
-    return {"partitions": DEFAULT_PARTITIONS, "bindingVersion": KAFKA_BINDING_VERSION}
+def _topic_binding(topic: str) -> dict[str, Any]:
+    # Partitions and replicas are deployment settings (docs/operations.md), not part of the contract.
+    return {"topic": topic, "bindingVersion": KAFKA_BINDING_VERSION}
 
 
 def _consumer_note(subscription: Subscription) -> str:
@@ -366,6 +370,12 @@ def receive_operation(subscription: Subscription) -> dict[str, Any]:
         "channel": _ref("channels", channel),
         "messages": [_ref("channels", channel, "messages", name) for name in types],
         "tags": [{"name": subscription.service}],
+        "bindings": {
+            "kafka": {
+                "groupId": {"type": "string", "enum": [subscription.service]},
+                "bindingVersion": KAFKA_BINDING_VERSION,
+            }
+        },
     }
 
 

@@ -6,8 +6,10 @@ test module, a migrated database per test, and bearer tokens. Loaded by the repo
 """
 
 import asyncio
+import json
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 import warnings
@@ -219,3 +221,80 @@ async def async_wait_for(
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
         await asyncio.sleep(interval)
+
+
+class BusWatcher:
+    """Everything published on the platform's topics, collected in the background by a Kafka client
+    the services themselves do not use."""
+
+    def __init__(self, bootstrap: str, topics: list[str]) -> None:
+        from confluent_kafka import Consumer, Producer
+
+        self._producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": False})
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"system-test-{uuid.uuid4().hex[:8]}",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+            }
+        )
+        self._seen: list[dict] = []
+        self._lock = threading.Lock()
+        self._assigned = threading.Event()
+        self._stopping = threading.Event()
+        self._consumer.subscribe(topics, on_assign=lambda consumer, partitions: self._assigned.set())
+        self._thread = threading.Thread(target=self._collect, name="bus-watcher", daemon=True)
+        self._thread.start()
+
+    def _collect(self) -> None:
+        while not self._stopping.is_set():
+            message = self._consumer.poll(0.1)
+            if message is None or message.error():
+                continue
+            record = {"topic": message.topic(), "key": (message.key() or b"").decode(), "event": json.loads(message.value())}
+            with self._lock:
+                self._seen.append(record)
+
+    def wait_until_assigned(self, timeout: float = 30) -> None:
+        # A new consumer group needs a few seconds on Tansu before it is given its partitions.
+        if not self._assigned.wait(timeout):
+            pytest.fail(f"the test consumer got no partitions within {timeout} s")
+
+    def publish(self, topic: str, event: dict) -> None:
+        self._producer.produce(topic, key=event["subject"].encode(), value=json.dumps(event).encode())
+        assert self._producer.flush(10) == 0, "the broker did not take the event"
+
+    def events(self, topic: str | None = None, type: str | None = None, loan_id: str | None = None) -> list[dict]:
+        """Matching events, each once: a relay may publish an event again after a crash (same source and id)."""
+        with self._lock:
+            records = list(self._seen)
+        unique: dict[tuple[str, str], dict] = {}
+        for record in records:
+            event = record["event"]
+            if topic and record["topic"] != topic:
+                continue
+            if type and event.get("type") != type:
+                continue
+            if loan_id and event.get("data", {}).get("loan_id") != loan_id:
+                continue
+            unique.setdefault((event.get("source"), event.get("id")), event)
+        return list(unique.values())
+
+    def wait_for(self, timeout: float = 45, **match) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.events(**match)
+            if found:
+                return found[0]
+            time.sleep(0.1)
+        pytest.fail(f"no event matching {match} within {timeout} s")
+
+    def close(self) -> None:
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._thread.join(5)
+        self._consumer.close()
+        self._producer.flush(5)
+        self._producer = None  # librdkafka keeps reconnecting until the client is freed

@@ -51,10 +51,10 @@ async def _ensure_database(admin: asyncpg.Connection, database: str) -> None:
 
 async def _grant_connect(admin: asyncpg.Connection, database: str, services: tuple[Service, ...]) -> None:
     for svc in services:
-        # TEMPORARY is session-private, so it cannot leak between services. CREATE lets a role make new
-        # schemas (never enter another's): the shared Alembic env runs CREATE SCHEMA IF NOT EXISTS, which
-        # PostgreSQL checks against this privilege even when the schema exists.
-        await admin.execute(f"GRANT CONNECT, TEMPORARY, CREATE ON DATABASE {_ident(database)} TO {_ident(svc.role)}")
+        # TEMPORARY is session-private, so it cannot leak between services. CREATE (new schemas) is not
+        # given, and taken back from databases bootstrapped when it still was.
+        await admin.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {_ident(database)} TO {_ident(svc.role)}")
+        await admin.execute(f"REVOKE CREATE ON DATABASE {_ident(database)} FROM {_ident(svc.role)}")
 
 
 async def _prepare_schemas(admin_url: str, database: str, services: tuple[Service, ...]) -> None:

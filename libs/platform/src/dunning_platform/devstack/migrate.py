@@ -1,53 +1,52 @@
-"""Each service's Alembic migrations, run as a subprocess as the service's own role."""
+"""Each service's Alembic migrations, run in a subprocess as the service's own role.
+
+One subprocess upgrades every service in turn (`python -m dunning_platform.devstack.migrate NAME...`):
+starting Python and importing SQLAlchemy and Alembic once instead of four times saves most of the time
+migrations take on a busy machine. Each still runs with its own alembic.ini and its own role's URL."""
 
 import asyncio
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from dunning_platform.devstack.processes import base_env
-from dunning_platform.devstack.services import Service
+from dunning_platform.devstack.services import Service, service
+from dunning_platform.devstack.state import repo_root
 
 
 class MigrationFailed(RuntimeError):
     pass
 
 
-def alembic_command(svc: Service, repo_root: Path) -> tuple[list[str], Path]:
-    """The command and its working directory; alembic.ini may name its scripts relative to either."""
-    directory = svc.path(repo_root)
-    if not (directory / "alembic.ini").exists():
-        raise MigrationFailed(f"{svc.name} has no alembic.ini in {directory}")
-    return [sys.executable, "-m", "alembic", "-c", "alembic.ini", "upgrade", "head"], directory
+def _command(services: list[Service]) -> list[str]:
+    return [sys.executable, "-m", "dunning_platform.devstack.migrate", *(svc.name for svc in services)]
 
 
-def migrate_all(runs: list[tuple[Service, dict[str, str]]], repo_root: Path, timeout: float = 120.0) -> None:
-    """Upgrade every service to head, all at once: their schemas do not touch each other."""
-    started = []
-    for svc, env in runs:
-        argv, cwd = alembic_command(svc, repo_root)
-        process = subprocess.Popen(
-            argv, cwd=cwd, env=base_env() | env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        started.append((svc, process))
+def migrate_all(runs: list[tuple[Service, dict[str, str]]], root: Path, timeout: float = 300.0) -> None:
+    """Upgrade every service to head. `runs` pairs each service with its environment (its URL)."""
+    env = base_env() | {"DUNNING_REPO_ROOT": str(root)}
+    for _, service_env in runs:
+        env |= service_env
+    process = subprocess.Popen(
+        _command([svc for svc, _ in runs]), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
-        for svc, process in started:
-            output, _ = process.communicate(timeout=timeout)
-            if process.returncode != 0:
-                raise MigrationFailed(f"migrations of {svc.name} failed:\n{output.decode(errors='replace')}")
+        output, _ = process.communicate(timeout=timeout)
     finally:
-        for _, process in started:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if process.returncode != 0:
+        raise MigrationFailed(output.decode(errors="replace"))
 
 
-async def migrate(svc: Service, env: dict[str, str], repo_root: Path, timeout: float = 120.0) -> None:
+async def migrate(svc: Service, env: dict[str, str], root: Path, timeout: float = 300.0) -> None:
     """The same for one service, from async code (tests)."""
-    argv, cwd = alembic_command(svc, repo_root)
     process = await asyncio.create_subprocess_exec(
-        *argv, cwd=cwd, env=base_env() | env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        *_command([svc]), env=base_env() | {"DUNNING_REPO_ROOT": str(root)} | env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     try:
         output, _ = await asyncio.wait_for(process.communicate(), timeout)
@@ -56,4 +55,37 @@ async def migrate(svc: Service, env: dict[str, str], repo_root: Path, timeout: f
         await process.wait()
         raise MigrationFailed(f"migrations of {svc.name} took longer than {timeout:.0f} s") from None
     if process.returncode != 0:
-        raise MigrationFailed(f"migrations of {svc.name} failed:\n{output.decode(errors='replace')}")
+        raise MigrationFailed(output.decode(errors="replace"))
+
+
+def upgrade(svc: Service, root: Path) -> None:
+    """`alembic -c services/<dir>/alembic.ini upgrade head`, from the service's directory, because an
+    alembic.ini may name its scripts relative to either."""
+    from alembic import command
+    from alembic.config import Config
+
+    directory = svc.path(root)
+    if not (directory / "alembic.ini").exists():
+        raise MigrationFailed(f"{svc.name} has no alembic.ini in {directory}")
+    previous = Path.cwd()
+    os.chdir(directory)
+    try:
+        command.upgrade(Config(str(directory / "alembic.ini")), "head")
+    finally:
+        os.chdir(previous)
+
+
+def main(names: list[str]) -> int:
+    root = repo_root()
+    for name in names:
+        svc = service(name)
+        try:
+            upgrade(svc, root)
+        except Exception as error:  # noqa: BLE001 - name the service whose migration failed, then fail
+            print(f"migrations of {svc.name} failed: {error!r}", file=sys.stderr, flush=True)
+            raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

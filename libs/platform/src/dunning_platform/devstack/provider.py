@@ -4,7 +4,9 @@ record what they receive instead of reaching anyone.
 Like a real provider it is idempotent: a message carrying a reference (or an Idempotency-Key header)
 it has already accepted is answered with the same id and not recorded twice. Tests read what arrived
 with `GET /records` and break it on purpose with `POST /faults` (the next N calls time out, fail with
-500, or are accepted but answered with 500 as if the answer were lost).
+500, are accepted but answered with 500 as if the answer were lost, or are accepted and then reported
+undelivered). A message with a `callback_url` gets a delivery receipt posted there, signed with
+HMAC-SHA256 (`--receipt-secret` or DUNNING_PROVIDER_RECEIPT_SECRET), as real SMS and voice providers do.
 
 Run: python -m dunning_platform.devstack.provider --host 127.0.0.1 --port 8009 --smtp-port 8025
 """
@@ -13,15 +15,21 @@ import argparse
 import asyncio
 import email
 import email.policy
+import hashlib
+import hmac
 import itertools
+import json
 import logging
+import os
 import signal
 import socket
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+import httpx
 import uvicorn
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI, Header, Query, Response
@@ -31,7 +39,8 @@ from pydantic import BaseModel, Field
 log = logging.getLogger("dunning.provider")
 
 CHANNELS = ("sms", "push", "voice", "letter", "email")
-FaultMode = Literal["error", "timeout", "accept_then_error", "reject"]
+FaultMode = Literal["error", "unavailable", "timeout", "accept_then_error", "reject", "undelivered"]
+SIGNATURE_HEADER = "X-Dunning-Signature"
 
 
 @dataclass
@@ -103,6 +112,7 @@ class SmsIn(BaseModel):
     to: str = Field(min_length=3, max_length=32)
     body: str = Field(min_length=1, max_length=2000)
     reference: str | None = Field(default=None, max_length=256)
+    callback_url: str | None = Field(default=None, description="where to post the signed delivery receipt")
     sender: str | None = None
 
 
@@ -111,12 +121,14 @@ class PushIn(BaseModel):
     title: str = ""
     body: str = Field(min_length=1, max_length=4000)
     reference: str | None = Field(default=None, max_length=256)
+    callback_url: str | None = Field(default=None, description="where to post the signed delivery receipt")
 
 
 class VoiceIn(BaseModel):
     to: str = Field(min_length=3, max_length=32)
     script: str = Field(min_length=1, max_length=4000)
     reference: str | None = Field(default=None, max_length=256)
+    callback_url: str | None = Field(default=None, description="where to post the signed delivery receipt")
 
 
 class LetterIn(BaseModel):
@@ -125,6 +137,7 @@ class LetterIn(BaseModel):
     body: str | None = None
     pdf_base64: str | None = None
     reference: str | None = Field(default=None, max_length=256)
+    callback_url: str | None = Field(default=None, description="where to post the signed delivery receipt")
 
 
 class FaultIn(BaseModel):
@@ -134,8 +147,60 @@ class FaultIn(BaseModel):
     delay_s: float = Field(default=30.0, ge=0, le=600)
 
 
-def create_provider_app(state: ProviderState | None = None) -> FastAPI:
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """`t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, as the notification webhook verifies it."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+class ReceiptSender:
+    """Posts a signed delivery receipt for each accepted message that asked for one, shortly after."""
+
+    def __init__(self, secret: str | None, delay_s: float = 0.05) -> None:
+        self.secret = secret
+        self.delay_s = delay_s
+        self._tasks: set[asyncio.Task] = set()
+        self.sent: list[dict] = []
+
+    def schedule(self, record: dict, fault: Fault | None) -> None:
+        if not self.secret or not record.get("callback_url"):
+            return
+        delivered = not (fault and fault.mode == "undelivered")
+        receipt = {
+            "id": record["id"],
+            "reference": record["reference"],
+            "status": "delivered" if delivered else "failed",
+            "reason": None if delivered else _UNDELIVERED_REASONS.get(record["channel"], "undeliverable"),
+            "occurred_at": datetime.now(UTC).isoformat(),
+        }
+        task = asyncio.create_task(self._post(record["callback_url"], receipt))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post(self, url: str, receipt: dict) -> None:
+        await asyncio.sleep(self.delay_s)
+        body = json.dumps(receipt).encode()
+        headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(self.secret, int(time.time()), body)}
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                response = await client.post(url, content=body, headers=headers)
+            self.sent.append(receipt | {"answer": response.status_code})
+        except httpx.HTTPError as error:
+            log.warning("delivery receipt to %s failed: %s", url, type(error).__name__)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+_UNDELIVERED_REASONS = {"sms": "handset unreachable", "voice": "no answer", "push": "device unregistered",
+                        "letter": "returned to sender"}
+
+
+def create_provider_app(state: ProviderState | None = None, receipts: ReceiptSender | None = None) -> FastAPI:
     state = state or ProviderState()
+    receipts = receipts or ReceiptSender(None)
     app = FastAPI(title="dev channel provider", version="1.0.0")
     app.state.provider = state
 
@@ -145,10 +210,12 @@ def create_provider_app(state: ProviderState | None = None) -> FastAPI:
         if fault and fault.mode == "timeout":
             await asyncio.sleep(fault.delay_s)
             return JSONResponse({"error": "gateway timeout"}, status_code=504)
-        if fault and fault.mode in ("error", "reject"):
-            status = 500 if fault.mode == "error" else 400
+        if fault and fault.mode in ("error", "unavailable", "reject"):
+            status = {"error": 500, "unavailable": 503, "reject": 400}[fault.mode]
             return JSONResponse({"error": f"injected fault: {fault.mode}"}, status_code=status)
         record, fresh = state.accept(channel, key, to, body.model_dump(exclude={"to", "reference"}))
+        if fresh:
+            receipts.schedule(record, fault)
         if fault and fault.mode == "accept_then_error":
             return JSONResponse({"error": "injected fault: the answer was lost"}, status_code=500)
         answer = {"id": record["id"], "status": "accepted", "duplicate": not fresh}
@@ -211,7 +278,7 @@ class MailRecorder:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         fault = self._state.next_fault("email")
-        if fault and fault.mode in ("error", "timeout"):
+        if fault and fault.mode in ("error", "unavailable", "timeout"):
             return "451 4.3.0 Injected fault: try again later"
         if fault and fault.mode == "reject":
             return "550 5.7.1 Injected fault: rejected"
@@ -249,9 +316,12 @@ def _bind(host: str, port: int) -> socket.socket:
 class DevProvider:
     """The HTTP API and the SMTP server in the running event loop. Port 0 picks a free port."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, smtp_port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, smtp_port: int = 0, *, receipt_secret: str | None = None
+    ) -> None:
         self.host = host
         self.state = ProviderState()
+        self.receipts = ReceiptSender(receipt_secret)
         self._http_socket = _bind(host, port)
         self.port = self._http_socket.getsockname()[1]
         self._smtp_port = smtp_port
@@ -266,7 +336,7 @@ class DevProvider:
 
     async def start(self) -> "DevProvider":
         config = uvicorn.Config(
-            create_provider_app(self.state), log_level="warning", lifespan="off", timeout_graceful_shutdown=2
+            create_provider_app(self.state, self.receipts), log_level="warning", lifespan="off", timeout_graceful_shutdown=2
         )
         self._server = _EmbeddedServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[self._http_socket]), name="dev-provider-http")
@@ -283,6 +353,7 @@ class DevProvider:
         return self
 
     async def stop(self) -> None:
+        await self.receipts.close()
         if self._smtp is not None:
             self._smtp.close()
             await self._smtp.wait_closed()
@@ -298,13 +369,13 @@ class DevProvider:
         await self.stop()
 
 
-async def serve(host: str, port: int, smtp_port: int) -> None:
+async def serve(host: str, port: int, smtp_port: int, receipt_secret: str | None = None) -> None:
     """Run until SIGTERM or SIGINT, then close both servers and return."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
-    provider = await DevProvider(host, port, smtp_port).start()
+    provider = await DevProvider(host, port, smtp_port, receipt_secret=receipt_secret).start()
     log.info("dev provider ready: http %s, smtp %s:%d", provider.url, host, provider.smtp_port)
     print(f"dev provider ready: http {provider.url} smtp {host}:{provider.smtp_port}", flush=True)
     await stopping.wait()
@@ -316,11 +387,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8009)
     parser.add_argument("--smtp-port", type=int, default=8025)
+    parser.add_argument(
+        "--receipt-secret",
+        default=os.environ.get("DUNNING_PROVIDER_RECEIPT_SECRET"),
+        help="HMAC secret that signs delivery receipts; without it none are sent",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # aiosmtpd logs every envelope address at INFO; addresses stay out of the logs.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    asyncio.run(serve(args.host, args.port, args.smtp_port))
+    asyncio.run(serve(args.host, args.port, args.smtp_port, args.receipt_secret))
 
 
 if __name__ == "__main__":

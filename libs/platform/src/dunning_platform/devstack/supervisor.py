@@ -60,9 +60,10 @@ class Stack:
         shared = self._shared_config(bootstrap_servers, idempotence)
         urls = self._prepare_database(admin_url)
         envs = {svc.name: service_env(svc, urls[svc.name], shared) for svc in self.services}
+        self._start_provider(shared)
         say("running migrations")
         migrate_all([(svc, envs[svc.name]) for svc in self.services], repo_root())
-        self._start_provider(shared)
+        self._wait_for_provider(shared)
         for svc in self.services:
             self.running.append(self._spawn(svc, envs[svc.name]))
 
@@ -115,8 +116,11 @@ class Stack:
             sys.executable, "-m", "dunning_platform.devstack.provider", "--host", "127.0.0.1",
             "--port", str(shared.provider_port), "--smtp-port", str(shared.provider_smtp_port),
         ]
+        # Started before the migrations run, so that the two start-ups overlap.
         self.provider = Child("provider", argv, base_env(), self.state.logs / "provider.log").start()
-        wait_for_port(self.provider, shared.provider_port)
+
+    def _wait_for_provider(self, shared: SharedConfig) -> None:
+        wait_for_port(self.provider, shared.provider_port, timeout=60)
         say(f"dev provider ready on http://127.0.0.1:{shared.provider_port}")
 
     def _spawn(self, svc: Service, env: dict[str, str]) -> Running:

@@ -1,0 +1,26 @@
+# make run: the whole platform on embedded PostgreSQL and Tansu. make test: every test, servers included.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+LOCAL_PACKAGES := libs/contracts libs/messaging libs/platform \
+	services/ingestion services/dunning-scheduler services/notification services/legal-referral
+TEST_PATHS = $(wildcard libs/*/tests) $(wildcard services/*/tests) tests
+
+.PHONY: install run test
+
+install: $(STAMP)
+
+# Reinstalls only when the pinned dependencies or a package's metadata change.
+$(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(LOCAL_PACKAGES))
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(addprefix -e ,$(LOCAL_PACKAGES))
+	touch $@
+
+run: install
+	$(PY) -m dunning_platform.devstack run
+
+test: install
+	$(PY) -m pytest $(TEST_PATHS)

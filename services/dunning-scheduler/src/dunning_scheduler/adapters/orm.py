@@ -1,0 +1,167 @@
+"""The scheduler's tables, all in the `scheduler` schema (created by migrations, never create_all)."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, DateTime, Identity, Index, Integer, Numeric, Text, Uuid, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from dunning_messaging import messaging_tables
+from dunning_platform.db import service_metadata
+
+SCHEMA = "scheduler"
+metadata = service_metadata(SCHEMA)
+tables = messaging_tables(metadata)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+    type_annotation_map = {
+        datetime: DateTime(timezone=True),
+        Decimal: Numeric(),
+        dict[str, Any]: JSONB,
+        list[Any]: JSONB,
+    }
+
+
+class PolicyRow(Base):
+    __tablename__ = "policies"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(Text)
+
+
+class LoanProfile(Base):
+    """What LoanBooked tells about a loan, without the borrower's name, phone or e-mail."""
+
+    __tablename__ = "loans"
+
+    loan_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    borrower_id: Mapped[str] = mapped_column(Text)
+    lender: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(Text)
+    region: Mapped[str] = mapped_column(Text)
+    due_dates: Mapped[list[Any]]
+    booked_at: Mapped[datetime]
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        # One open (or paused) case per loan; a new overdue episode after resolution opens a new case.
+        Index("uq_cases_loan_unresolved", "loan_id", unique=True, postgresql_where=text("status <> 'resolved'")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    loan_id: Mapped[str] = mapped_column(Text, index=True)
+    borrower_id: Mapped[str] = mapped_column(Text)
+    lender: Mapped[str] = mapped_column(Text)
+    product: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(Text)
+    overdue_since: Mapped[date] = mapped_column(Date)
+    day_zero: Mapped[date] = mapped_column(Date)
+    days_past_due: Mapped[int] = mapped_column(Integer)
+    overdue_amount: Mapped[Decimal]
+    penalty_accrued: Mapped[Decimal]
+    outstanding_balance: Mapped[Decimal]
+    broken_promises: Mapped[int] = mapped_column(Integer, default=0)
+    policy_version: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[datetime]
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+    paused_until: Mapped[datetime | None]
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class HistoryEntry(Base):
+    """Every decision about a case, with the policy version that made it and why."""
+
+    __tablename__ = "case_history"
+    __table_args__ = (Index("ix_case_history_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(Text)
+    stage: Mapped[str | None] = mapped_column(Text)
+    policy_version: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class Timer(Base):
+    """A durable timer: what to do (payload) and when (due_at). Fired once, in the transaction that
+    emits its event; `reminder_id` is fixed when the timer is made, so no retry can make a second one."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        Index("ix_timers_due", "due_at", postgresql_where=text("status = 'pending'")),
+        Index("ix_timers_case", "case_id", "status"),
+        Index("ix_timers_loan_pending", "loan_id", postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    reminder_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, server_default=text("gen_random_uuid()"))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    loan_id: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(Text, server_default=text("'pending'"))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+    cancelled_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Promise(Base):
+    __tablename__ = "promises"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    amount: Mapped[Decimal]
+    promised_date: Mapped[date] = mapped_column(Date)
+    overdue_at_promise: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    settled_at: Mapped[datetime | None]
+
+
+class Hold(Base):
+    __tablename__ = "holds"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(Text)
+    released_at: Mapped[datetime | None]
+
+
+class AgentTask(Base):
+    """Work for a collector: a call or a field visit the policy asked for."""
+
+    __tablename__ = "agent_tasks"
+    __table_args__ = (Index("ix_agent_tasks_queue", "status", "priority"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    timer_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    loan_id: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    template: Mapped[str] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(Text)
+    priority: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

@@ -1,0 +1,229 @@
+"""Queries of the scheduler's tables; handlers and routes never write SQL themselves."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dunning_scheduler.adapters.orm import AgentTask, Case, HistoryEntry, Hold, LoanProfile, PolicyRow, Promise, Timer
+from dunning_scheduler.domain.default_policy import DEFAULT_POLICY
+from dunning_scheduler.domain.policy import Policy, VersionedPolicy
+
+# Concurrent policy writes queue on this lock, so versions are given out one by one.
+POLICY_LOCK = 0x706F6C69  # "poli"
+
+
+class PolicyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def active(self) -> VersionedPolicy:
+        row = await self._latest()
+        if row is None:
+            await self._seed_default()
+            row = await self._latest()
+        return VersionedPolicy(version=row.version, policy=Policy.model_validate(row.document))
+
+    async def activated_at(self, version: int) -> datetime | None:
+        return await self.session.scalar(select(PolicyRow.created_at).where(PolicyRow.version == version))
+
+    async def add(self, policy: Policy, *, at: datetime, by: str | None) -> int:
+        await self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": POLICY_LOCK})
+        version = (await self.session.scalar(select(func.max(PolicyRow.version))) or 0) + 1
+        self.session.add(PolicyRow(version=version, document=policy.model_dump(mode="json"), created_at=at, created_by=by))
+        await self.session.flush()
+        return version
+
+    async def _latest(self) -> PolicyRow | None:
+        return await self.session.scalar(select(PolicyRow).order_by(PolicyRow.version.desc()).limit(1))
+
+    async def _seed_default(self) -> None:
+        document = DEFAULT_POLICY.model_dump(mode="json")
+        statement = insert(PolicyRow).values(version=1, document=document, created_at=func.now(), created_by="default")
+        await self.session.execute(statement.on_conflict_do_nothing())
+
+
+class LoanRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, loan_id: str) -> LoanProfile | None:
+        return await self.session.get(LoanProfile, loan_id)
+
+    async def save(self, values: dict) -> None:
+        statement = insert(LoanProfile).values(**values)
+        changed = {k: statement.excluded[k] for k in values if k != "loan_id"}
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["loan_id"], set_=changed))
+
+
+class CaseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def unresolved_for_loan(self, loan_id: str) -> Case | None:
+        query = select(Case).where(Case.loan_id == loan_id, Case.status != "resolved").with_for_update()
+        return await self.session.scalar(query)
+
+    async def resolved_since(self, loan_id: str, at: datetime) -> bool:
+        query = select(Case.id).where(Case.loan_id == loan_id, Case.status == "resolved", Case.resolved_at >= at)
+        return (await self.session.scalar(query.limit(1))) is not None
+
+    async def get(self, case_id: uuid.UUID, *, lock: bool = False) -> Case | None:
+        query = select(Case).where(Case.id == case_id)
+        return await self.session.scalar(query.with_for_update() if lock else query)
+
+    async def for_loan(self, loan_id: str) -> list[Case]:
+        query = select(Case).where(Case.loan_id == loan_id).order_by(Case.opened_at.desc())
+        return list(await self.session.scalars(query))
+
+    def add(self, case: Case) -> None:
+        self.session.add(case)
+
+    async def history(self, case_id: uuid.UUID) -> list[HistoryEntry]:
+        query = select(HistoryEntry).where(HistoryEntry.case_id == case_id).order_by(HistoryEntry.id)
+        return list(await self.session.scalars(query))
+
+    async def record(self, entries: list[dict]) -> None:
+        if entries:
+            await self.session.execute(insert(HistoryEntry), entries)
+
+
+class TimerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, rows: list[dict]) -> None:
+        if rows:
+            await self.session.execute(insert(Timer), rows)
+
+    async def cancel_for_case(self, case_id: uuid.UUID, reason: str) -> int:
+        pending = (Timer.case_id == case_id) & (Timer.status == "pending")
+        return await self._cancel(pending, reason)
+
+    async def cancel_pre_due(self, loan_id: str, reason: str) -> int:
+        pending = (Timer.loan_id == loan_id) & (Timer.status == "pending") & Timer.case_id.is_(None)
+        return await self._cancel(pending, reason)
+
+    async def _cancel(self, condition, reason: str) -> int:
+        statement = update(Timer).where(condition).values(status="cancelled", cancelled_reason=reason)
+        return (await self.session.execute(statement)).rowcount
+
+    async def set_locale(self, case_id: uuid.UUID, locale: str) -> int:
+        statement = (
+            update(Timer)
+            .where(Timer.case_id == case_id, Timer.status == "pending")
+            .values(payload=Timer.payload.op("||")(func.jsonb_build_object("locale", locale)))
+        )
+        return (await self.session.execute(statement)).rowcount
+
+    async def pending_for_case(self, case_id: uuid.UUID) -> list[Timer]:
+        query = select(Timer).where(Timer.case_id == case_id, Timer.status == "pending").order_by(Timer.due_at, Timer.id)
+        return list(await self.session.scalars(query))
+
+    async def fired_for_case(self, case_id: uuid.UUID) -> list[Timer]:
+        query = select(Timer).where(Timer.case_id == case_id, Timer.status == "fired").order_by(Timer.fired_at, Timer.id)
+        return list(await self.session.scalars(query))
+
+    async def next_due(self, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+        query = (
+            select(Timer.case_id, func.min(Timer.due_at))
+            .where(Timer.case_id.in_(case_ids), Timer.status == "pending")
+            .group_by(Timer.case_id)
+        )
+        return dict((await self.session.execute(query)).all())
+
+    async def reminders_sent_since(self, case_id: uuid.UUID, since: datetime) -> list[datetime]:
+        """When the case's fired reminders were due to reach the borrower (for the caps)."""
+        query = select(Timer.payload["not_before"].astext).where(
+            Timer.case_id == case_id, Timer.status == "fired", Timer.kind == "reminder", Timer.fired_at >= since
+        )
+        return [datetime.fromisoformat(value) for value in await self.session.scalars(query)]
+
+
+class PromiseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, promise: Promise) -> None:
+        self.session.add(promise)
+
+    async def pending(self, case_id: uuid.UUID) -> list[Promise]:
+        query = select(Promise).where(Promise.case_id == case_id, Promise.status == "pending")
+        return list(await self.session.scalars(query.order_by(Promise.promised_date)))
+
+    async def for_case(self, case_id: uuid.UUID) -> list[Promise]:
+        query = select(Promise).where(Promise.case_id == case_id).order_by(Promise.created_at)
+        return list(await self.session.scalars(query))
+
+
+class HoldRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, hold: Hold) -> None:
+        self.session.add(hold)
+
+    async def active(self, case_id: uuid.UUID) -> list[Hold]:
+        query = select(Hold).where(Hold.case_id == case_id, Hold.released_at.is_(None))
+        return list(await self.session.scalars(query.order_by(Hold.expires_at)))
+
+    async def for_case(self, case_id: uuid.UUID) -> list[Hold]:
+        query = select(Hold).where(Hold.case_id == case_id).order_by(Hold.created_at)
+        return list(await self.session.scalars(query))
+
+
+class AgentTaskRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, rows: list[dict]) -> None:
+        if rows:
+            await self.session.execute(insert(AgentTask).on_conflict_do_nothing(index_elements=["timer_id"]), rows)
+
+
+class TimerClaims:
+    """The timer loop's queries: safe with several replicas, since a claimed row is skipped by the others."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim_due_actions(self, now: datetime, limit: int, kinds: tuple[str, ...]) -> list:
+        """Mark up to `limit` due timers fired and return them; the caller emits in the same transaction."""
+        due = (
+            select(Timer.id)
+            .where(Timer.status == "pending", Timer.due_at <= now, Timer.kind.in_(kinds))
+            .order_by(Timer.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("due")
+        )
+        statement = (
+            update(Timer)
+            .where(Timer.id == due.c.id)
+            .values(status="fired", fired_at=now)
+            .returning(Timer.id, Timer.reminder_id, Timer.case_id, Timer.loan_id, Timer.kind, Timer.due_at, Timer.payload)
+            .execution_options(synchronize_session=False)
+        )
+        return list((await self.session.execute(statement)).all())
+
+    async def due_checkpoints(self, now: datetime, limit: int, kinds: tuple[str, ...]) -> list:
+        query = (
+            select(Timer.id, Timer.case_id)
+            .where(Timer.status == "pending", Timer.due_at <= now, Timer.kind.in_(kinds))
+            .order_by(Timer.due_at)
+            .limit(limit)
+        )
+        return list((await self.session.execute(query)).all())
+
+    async def claim_one(self, timer_id: int, now: datetime) -> str | None:
+        """The timer's kind when this call fired it; None when another replica (or a cancel) came first."""
+        statement = (
+            update(Timer)
+            .where(Timer.id == timer_id, Timer.status == "pending")
+            .values(status="fired", fired_at=now)
+            .returning(Timer.kind)
+            .execution_options(synchronize_session=False)
+        )
+        return await self.session.scalar(statement)

@@ -1,0 +1,176 @@
+"""Applying the domain's decisions to a case: its row, its timers, its history and the events it emits.
+Shared by the event handlers, the HTTP commands and the timer loop; nothing here commits."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from dunning_contracts.events import CaseEscalated
+from dunning_messaging import UnitOfWork
+from dunning_scheduler.adapters.orm import Case, HistoryEntry, LoanProfile
+from dunning_scheduler.adapters.repository import CaseRepository, LoanRepository, PolicyRepository, TimerRepository
+from dunning_scheduler.domain.borrower import DEFAULT_CONTEXT, BorrowerContext
+from dunning_scheduler.domain.calendar import Calendar
+from dunning_scheduler.domain.decisions import Decision, decide
+from dunning_scheduler.domain.ladder import Situation
+from dunning_scheduler.domain.planner import PlannedAction, Plan, plan_pre_due
+from dunning_scheduler.domain.policy import VersionedPolicy
+
+
+@dataclass
+class Context:
+    """What every decision about a case needs beside the case itself."""
+
+    uow: UnitOfWork
+    policy: VersionedPolicy
+    borrower: BorrowerContext
+    now: datetime
+
+    @property
+    def cases(self) -> CaseRepository:
+        return CaseRepository(self.uow.session)
+
+    @property
+    def timers(self) -> TimerRepository:
+        return TimerRepository(self.uow.session)
+
+
+async def context_for(uow: UnitOfWork, loan_id: str) -> Context:
+    policy = await PolicyRepository(uow.session).active()
+    profile = await LoanRepository(uow.session).get(loan_id)
+    return Context(uow, policy, borrower_of(profile), uow.clock.now())
+
+
+def borrower_of(profile: LoanProfile | None) -> BorrowerContext:
+    if profile is None:
+        return DEFAULT_CONTEXT
+    return BorrowerContext(profile.locale, profile.timezone, profile.region)
+
+
+def calendar_of(case: Case, ctx: Context) -> Calendar:
+    return Calendar.of(case.day_zero, ctx.borrower.timezone, ctx.policy.policy.contact_window)
+
+
+def situation_of(case: Case, ctx: Context) -> Situation:
+    today = max(case.days_past_due, calendar_of(case, ctx).days_past_due(ctx.now))
+    return Situation(today, case.overdue_amount, case.broken_promises)
+
+
+async def recent_reminders(case: Case, ctx: Context) -> list[datetime]:
+    return await ctx.timers.reminders_sent_since(case.id, ctx.now - timedelta(days=7))
+
+
+async def reconsider(case: Case, ctx: Context, *, replan: bool) -> Decision | None:
+    """Decide the case's stage and plan again; apply what changed."""
+    sent = await recent_reminders(case, ctx)
+    decision = decide(
+        ctx.policy.policy, case.stage, situation_of(case, ctx), calendar_of(case, ctx), ctx.now, sent, replan=replan
+    )
+    if decision is not None:
+        await apply(case, decision, ctx)
+    return decision
+
+
+async def apply(case: Case, decision: Decision, ctx: Context) -> None:
+    cancelled = await ctx.timers.cancel_for_case(case.id, f"replanned: {decision.reason}")
+    if decision.escalated_from:
+        escalate(case, decision, ctx)
+    case.stage, case.policy_version, case.updated_at = decision.stage, ctx.policy.version, ctx.now
+    await ctx.timers.add(timer_rows(decision.plan.actions, case, ctx))
+    record(ctx, case, "planned", plan_summary(decision.plan, cancelled), details=plan_details(decision.plan))
+
+
+def escalate(case: Case, decision: Decision, ctx: Context) -> None:
+    ctx.uow.emit(
+        "CaseEscalated",
+        CaseEscalated(
+            case_id=str(case.id),
+            loan_id=case.loan_id,
+            borrower_id=case.borrower_id,
+            from_stage=decision.escalated_from,
+            to_stage=decision.stage,
+            reason=decision.reason,
+            days_past_due=situation_of(case, ctx).days_past_due,
+            overdue_amount=case.overdue_amount,
+            currency=case.currency,
+            escalated_at=ctx.now,
+        ),
+    )
+    record(ctx, case, "escalated", decision.reason, stage=decision.stage, details={"from": decision.escalated_from})
+
+
+def checkpoint(kind: str, at: datetime, case: Case, reason: str) -> PlannedAction:
+    """A timer of the case's own: a `review` of its stage or the `resume` after a pause."""
+    return PlannedAction(kind, at, case.stage, None, reason)
+
+
+def plan_summary(plan: Plan, cancelled: int) -> str:
+    summary = f"{len(plan.actions)} timers planned"
+    if plan.skipped:
+        summary += f", {len(plan.skipped)} reminders left out by the caps"
+    return summary + (f", {cancelled} earlier ones cancelled" if cancelled else "")
+
+
+def plan_details(plan: Plan) -> dict[str, Any]:
+    return {
+        "planned": [describe(a) for a in plan.actions],
+        "skipped": [describe(s.action) | {"skipped": s.reason} for s in plan.skipped],
+    }
+
+
+def describe(action: PlannedAction) -> dict[str, Any]:
+    described = {"kind": action.kind, "due_at": action.due_at.isoformat(), "day": action.day, "reason": action.reason}
+    if action.channel:
+        described |= {"channel": action.channel, "template": action.template}
+    return described
+
+
+def timer_rows(actions: list[PlannedAction], case: Case | None, ctx: Context, *, loan_id: str = "", borrower_id: str = "") -> list[dict]:
+    return [
+        {
+            "case_id": case.id if case else None,
+            "loan_id": case.loan_id if case else loan_id,
+            "kind": action.kind,
+            "due_at": action.due_at,
+            "payload": payload(action, case.borrower_id if case else borrower_id, ctx),
+            "created_at": ctx.now,
+        }
+        for action in actions
+    ]
+
+
+def payload(action: PlannedAction, borrower_id: str, ctx: Context) -> dict[str, Any]:
+    """Everything the timer loop needs to act, so firing reads one row and joins nothing."""
+    content = {
+        "stage": action.stage,
+        "day": action.day,
+        "reason": action.reason,
+        "policy_version": ctx.policy.version,
+        "borrower_id": borrower_id,
+        "locale": ctx.borrower.locale,
+    }
+    if action.channel:
+        content |= {"channel": action.channel, "template": action.template}
+    if action.kind != "reminder":
+        content["template"] = action.template
+    if action.not_before:
+        content |= {"not_before": action.not_before.isoformat(), "expires_at": action.expires_at.isoformat()}
+    return content
+
+
+def record(ctx: Context, case: Case, kind: str, reason: str, *, stage: str | None = None, details: dict | None = None) -> None:
+    """One line of the case's history: what was decided, under which policy version, and why."""
+    entry = HistoryEntry(
+        case_id=case.id, at=ctx.now, kind=kind, stage=stage or case.stage,
+        policy_version=ctx.policy.version, reason=reason, details=details or {},
+    )
+    ctx.uow.session.add(entry)
+
+
+async def plan_pre_due_reminders(ctx: Context, profile: LoanProfile) -> int:
+    """Reminders before each installment still ahead; those planned earlier are replaced."""
+    await ctx.timers.cancel_pre_due(profile.loan_id, "replanned")
+    due_dates = [datetime.fromisoformat(d).date() for d in profile.due_dates]
+    actions = plan_pre_due(ctx.policy.policy, due_dates, ctx.borrower.timezone, ctx.now)
+    await ctx.timers.add(timer_rows(actions, None, ctx, loan_id=profile.loan_id, borrower_id=profile.borrower_id))
+    return len(actions)

@@ -1,0 +1,102 @@
+"""The scheduler's HTTP API: cases, promises, holds, and the dunning policy."""
+
+import uuid
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from dunning_platform.auth import Principal, require_scope
+from dunning_platform.errors import Conflict, NotFound
+from dunning_scheduler import pauses
+from dunning_scheduler.adapters.repository import CaseRepository, PolicyRepository, TimerRepository
+from dunning_scheduler.domain.policy import Policy
+from dunning_scheduler.domain.simulation import Scenario, simulate
+from dunning_scheduler.entrypoints.schemas import (
+    HoldIn,
+    PolicyIn,
+    PromiseIn,
+    SimulateIn,
+    case_summary,
+    merged_history,
+    pending_view,
+    timeline_view,
+)
+
+cases_router = APIRouter(prefix="/v1/cases", tags=["cases"])
+policy_router = APIRouter(prefix="/v1/policy", tags=["policy"])
+
+
+def _uow(request: Request):
+    return request.app.state.runtime.uow()
+
+
+@cases_router.get("")
+async def list_cases(request: Request, loan_id: str = Query(min_length=1, max_length=128), _=Depends(require_scope("cases:read"))):
+    async with _uow(request) as uow:
+        cases = await CaseRepository(uow.session).for_loan(loan_id)
+        next_due = await TimerRepository(uow.session).next_due([c.id for c in cases]) if cases else {}
+        # Views are built inside the unit of work: leaving it expires what was loaded.
+        return {"items": [case_summary(c, next_due.get(c.id)) for c in cases]}
+
+
+@cases_router.get("/{case_id}")
+async def get_case(request: Request, case_id: uuid.UUID, _=Depends(require_scope("cases:read"))):
+    async with _uow(request) as uow:
+        case = await CaseRepository(uow.session).get(case_id)
+        if case is None:
+            raise NotFound(f"no case {case_id}")
+        pending = await TimerRepository(uow.session).pending_for_case(case.id)
+        history = await CaseRepository(uow.session).history(case.id)
+        fired = await TimerRepository(uow.session).fired_for_case(case.id)
+        view = case_summary(case, pending[0].due_at if pending else None)
+        return view | {"next_actions": [pending_view(t) for t in pending[:20]], "history": merged_history(history, fired)}
+
+
+@cases_router.post("/{case_id}/promises", status_code=201)
+async def promise_to_pay(request: Request, case_id: uuid.UUID, body: PromiseIn, _=Depends(require_scope("cases:write"))):
+    async with _uow(request) as uow:
+        promise = await pauses.place_promise(uow, case_id, body.amount, body.date)
+        await uow.commit()
+        return {"promise_id": str(promise.id), "case_id": str(case_id), "amount": str(promise.amount), "date": promise.promised_date, "status": promise.status}
+
+
+@cases_router.post("/{case_id}/holds", status_code=201)
+async def place_hold(request: Request, case_id: uuid.UUID, body: HoldIn, who: Principal = Depends(require_scope("cases:write"))):
+    async with _uow(request) as uow:
+        hold = await pauses.place_hold(uow, case_id, body.reason, body.expires_at, body.note, who.token_id)
+        await uow.commit()
+        return {"hold_id": str(hold.id), "case_id": str(case_id), "reason": hold.reason, "expires_at": hold.expires_at}
+
+
+@policy_router.get("")
+async def get_policy(request: Request, _=Depends(require_scope("cases:read"))):
+    async with _uow(request) as uow:
+        policies = PolicyRepository(uow.session)
+        active = await policies.active()
+        activated_at = await policies.activated_at(active.version)
+        await uow.commit()  # the default policy is stored on first use
+    return {"version": active.version, "activated_at": activated_at, **active.policy.model_dump(mode="json")}
+
+
+@policy_router.put("")
+async def put_policy(request: Request, body: PolicyIn, who: Principal = Depends(require_scope("policy:write"))):
+    document = Policy.model_validate(body.model_dump(exclude={"version", "activated_at"}))
+    async with _uow(request) as uow:
+        policies = PolicyRepository(uow.session)
+        active = await policies.active()
+        if body.version is not None and body.version != active.version:
+            raise Conflict(f"version {body.version} is not the active policy (version {active.version}); read it again")
+        version = await policies.add(document, at=uow.clock.now(), by=who.token_id)
+        await uow.commit()
+    return {"version": version, "activated_at": uow.clock.now(), **document.model_dump(mode="json")}
+
+
+@policy_router.post("/simulate")
+async def simulate_policy(request: Request, body: SimulateIn, _=Depends(require_scope("cases:read"))):
+    async with _uow(request) as uow:
+        active = await PolicyRepository(uow.session).active()
+        start = body.start or uow.clock.now()
+    policy, version = (body.policy, None) if body.policy else (active.policy, active.version)
+    loan = body.loan
+    scenario = Scenario(loan.days_past_due, loan.overdue_amount, loan.timezone, loan.broken_promises)
+    timeline = simulate(policy, scenario, start, body.days)
+    return {"policy_version": version, "start": start, "days": body.days, "timeline": [timeline_view(e) for e in timeline]}

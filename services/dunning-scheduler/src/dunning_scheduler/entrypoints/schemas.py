@@ -1,0 +1,130 @@
+"""Request and response bodies of the scheduler's HTTP API."""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from dunning_contracts.types import Currency, Money, PositiveMoney
+from dunning_scheduler.adapters.orm import Case, HistoryEntry, Timer
+from dunning_scheduler.domain.borrower import known_timezone
+from dunning_scheduler.domain.pauses import HOLD_REASONS
+from dunning_scheduler.domain.policy import Policy
+from dunning_scheduler.domain.simulation import TimelineEntry
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PromiseIn(Body):
+    amount: PositiveMoney
+    date: date
+
+
+class HoldIn(Body):
+    reason: Literal[HOLD_REASONS]
+    expires_at: AwareDatetime
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class PolicyIn(Policy):
+    """A policy document; `version`, when given, must be the active one (a guard against lost updates)."""
+
+    version: int | None = None
+    activated_at: datetime | None = None
+
+
+class LoanSituation(Body):
+    days_past_due: int = Field(ge=-60, le=3650, description="below 1: the installment falls due in that many days")
+    overdue_amount: Money
+    currency: Currency = "CNY"
+    broken_promises: int = Field(default=0, ge=0, le=100)
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if not known_timezone(value):
+            raise ValueError(f"{value!r} is not an IANA time zone")
+        return value
+
+
+class SimulateIn(Body):
+    loan: LoanSituation
+    days: int = Field(default=120, ge=1, le=730)
+    start: AwareDatetime | None = None
+    policy: Policy | None = Field(default=None, description="the active policy when left out")
+
+
+def timeline_view(entry: TimelineEntry) -> dict[str, Any]:
+    view = {"at": entry.at, "day": entry.day, "kind": entry.kind, "stage": entry.stage, "reason": entry.reason}
+    if entry.template:
+        view |= {"channel": entry.channel, "template": entry.template}
+    return view
+
+
+def case_summary(case: Case, next_action_at: datetime | None) -> dict[str, Any]:
+    return {
+        "case_id": str(case.id),
+        "loan_id": case.loan_id,
+        "borrower_id": case.borrower_id,
+        "lender": case.lender,
+        "product": case.product,
+        "status": case.status,
+        "stage": case.stage,
+        "days_past_due": case.days_past_due,
+        "overdue_since": case.overdue_since,
+        "overdue_amount": str(case.overdue_amount),
+        "currency": case.currency,
+        "broken_promises": case.broken_promises,
+        "policy_version": case.policy_version,
+        "paused_until": case.paused_until,
+        "pause_reason": case.pause_reason,
+        "next_action_at": next_action_at,
+        "opened_at": case.opened_at,
+        "updated_at": case.updated_at,
+        "resolved_at": case.resolved_at,
+        "resolution": case.resolution,
+    }
+
+
+def history_view(entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at,
+        "kind": entry.kind,
+        "stage": entry.stage,
+        "policy_version": entry.policy_version,
+        "reason": entry.reason,
+        "details": entry.details,
+    }
+
+
+def fired_view(timer: Timer) -> dict[str, Any]:
+    """A fired timer as a line of the case's history: the action taken, when, why, under which version."""
+    p = timer.payload
+    what = f"{p['channel']} reminder requested" if timer.kind == "reminder" else f"{timer.kind} task queued"
+    return {
+        "at": timer.fired_at,
+        "kind": "reminder_requested" if timer.kind == "reminder" else "agent_task_queued",
+        "stage": p.get("stage"),
+        "policy_version": p.get("policy_version"),
+        "reason": f"{what} ({p.get('template')}): {p.get('reason')}",
+        "details": {"reminder_id": str(timer.reminder_id), "due_at": timer.due_at.isoformat()}
+        if timer.kind == "reminder"
+        else {"due_at": timer.due_at.isoformat()},
+    }
+
+
+def merged_history(entries: list[HistoryEntry], fired: list[Timer]) -> list[dict[str, Any]]:
+    lines = [history_view(e) for e in entries] + [fired_view(t) for t in fired if t.kind != "review" and t.kind != "resume"]
+    return sorted(lines, key=lambda line: line["at"])
+
+
+def pending_view(timer: Timer) -> dict[str, Any]:
+    view = {"kind": timer.kind, "due_at": timer.due_at, "reason": timer.payload.get("reason")}
+    if timer.payload.get("channel"):
+        view |= {"channel": timer.payload["channel"], "template": timer.payload["template"]}
+    elif timer.payload.get("template"):
+        view["template"] = timer.payload["template"]
+    return view

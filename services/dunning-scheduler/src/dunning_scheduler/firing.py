@@ -1,0 +1,97 @@
+"""Firing due timers. Action timers (reminders, agent work) go in set-based batches: one statement
+claims and marks a batch, and its events and tasks are written in that same transaction. A fired timer
+is itself the record of the action (when, why, under which policy version): the case's history shows it.
+Checkpoints (stage reviews, the end of a pause) need the case's rules, so each gets its own."""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from dunning_contracts.events import ReminderRequested
+from dunning_messaging import UnitOfWork
+from dunning_scheduler import casework, pauses
+from dunning_scheduler.adapters.repository import AgentTaskRepository, CaseRepository, TimerClaims
+from dunning_scheduler.domain.ladder import next_escalation_day
+from dunning_scheduler.domain.planner import ACTION_KINDS, plan_review
+from dunning_scheduler.metrics import TIMER_LATENESS, TIMERS_FIRED
+
+CHECKPOINT_KINDS = ("review", "resume")
+
+
+async def fire_due_actions(uow: UnitOfWork, limit: int) -> list:
+    """Claim up to `limit` due action timers and write what they do; the caller commits, then
+    calls `observe_fired` (a timer counts as fired when its events are committed, not before)."""
+    now = uow.clock.now()
+    timers = await TimerClaims(uow.session).claim_due_actions(now, limit, ACTION_KINDS)
+    for timer in timers:
+        if timer.kind == "reminder":
+            uow.emit("ReminderRequested", reminder_of(timer))
+    await AgentTaskRepository(uow.session).add([task_of(t, now) for t in timers if t.kind != "reminder"])
+    return timers
+
+
+def observe_fired(timers: list, committed_at: datetime) -> None:
+    for timer in timers:
+        TIMER_LATENESS.labels(timer.kind).observe(max((committed_at - timer.due_at).total_seconds(), 0.0))
+        TIMERS_FIRED.labels(timer.kind).inc()
+
+
+def reminder_of(timer) -> ReminderRequested:
+    p = timer.payload
+    return ReminderRequested(
+        reminder_id=str(timer.reminder_id),
+        # Pre-due reminders come before any case exists; they name the loan instead.
+        case_id=str(timer.case_id) if timer.case_id else f"pre-due:{timer.loan_id}",
+        loan_id=timer.loan_id,
+        borrower_id=p["borrower_id"],
+        channel=p["channel"],
+        template=p["template"],
+        locale=p["locale"],
+        stage=p["stage"],
+        not_before=datetime.fromisoformat(p["not_before"]),
+        expires_at=datetime.fromisoformat(p["expires_at"]),
+    )
+
+
+def task_of(timer, now: datetime) -> dict:
+    p = timer.payload
+    return {
+        "id": uuid.uuid4(),
+        "timer_id": timer.id,
+        "case_id": timer.case_id,
+        "loan_id": timer.loan_id,
+        "kind": timer.kind,
+        "template": p["template"],
+        "stage": p["stage"],
+        "priority": Decimal(p.get("priority", "0")),
+        "status": "queued",
+        "created_at": now,
+    }
+
+
+async def due_checkpoints(uow: UnitOfWork, limit: int) -> list:
+    return await TimerClaims(uow.session).due_checkpoints(uow.clock.now(), limit, CHECKPOINT_KINDS)
+
+
+async def fire_checkpoint(uow: UnitOfWork, timer_id: int, case_id: uuid.UUID) -> bool:
+    # The case is locked before the timer, in the order the event handlers lock them: no deadlock.
+    case = await CaseRepository(uow.session).get(case_id, lock=True)
+    kind = await TimerClaims(uow.session).claim_one(timer_id, uow.clock.now())
+    if case is None or kind is None:
+        return False
+    TIMERS_FIRED.labels(kind).inc()
+    ctx = await casework.context_for(uow, case.loan_id)
+    if kind == "resume" and case.status == "paused":
+        await pauses.resume_due(case, ctx)
+    elif kind == "review" and case.status == "open":
+        await review(case, ctx)
+    return True
+
+
+async def review(case, ctx: casework.Context) -> None:
+    """The day a later stage may begin: escalate, or wait for the next day that might call for one."""
+    if await casework.reconsider(case, ctx, replan=False) is not None:
+        return
+    situation = casework.situation_of(case, ctx)
+    day = next_escalation_day(ctx.policy.policy, case.stage, situation)
+    await ctx.timers.add(casework.timer_rows(plan_review(day, case.stage, casework.calendar_of(case, ctx)), case, ctx))

@@ -1,0 +1,37 @@
+"""The dunning scheduler: cases, the policy, durable timers, promises and holds."""
+
+from fastapi import FastAPI
+
+from dunning_contracts import Topics
+from dunning_messaging import ConsumerSpec, Runtime
+from dunning_platform.clock import Clock
+from dunning_platform.http import create_app
+from dunning_scheduler.adapters.orm import SCHEMA, tables
+from dunning_scheduler.config import Settings, get_settings
+from dunning_scheduler.entrypoints.http import cases_router, policy_router
+from dunning_scheduler.entrypoints.loops import timer_workers
+from dunning_scheduler.handlers import HANDLERS
+
+SERVICE = "dunning-scheduler"
+
+
+def create_service_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    runtime = Runtime(
+        settings,
+        tables,
+        service=SERVICE,
+        schema=SCHEMA,
+        # LoanBooked shares its topic with payments; only the types in HANDLERS are taken, the rest skipped.
+        consumers=[ConsumerSpec("dunning-scheduler", [Topics.LOAN_OVERDUE, Topics.REPAYMENT_EVENTS], HANDLERS)],
+        produces=[Topics.REMINDER_REQUESTED, Topics.CASE_ESCALATED],
+        background=timer_workers(settings.timer_workers),
+        clock=clock,
+    )
+    return create_app(title=SERVICE, settings=settings, routers=[cases_router, policy_router], runtime=runtime)
+
+
+def __getattr__(name: str):
+    if name == "app":
+        return create_service_app()
+    raise AttributeError(name)

@@ -1,0 +1,114 @@
+"""Promises to pay and holds: they pause a case, and its policy resumes when they end or break."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from dunning_platform.errors import Conflict, InvalidInput, NotFound
+from dunning_messaging import UnitOfWork
+from dunning_scheduler import casework
+from dunning_scheduler.adapters.orm import Case, Hold, Promise
+from dunning_scheduler.adapters.repository import CaseRepository, HoldRepository, PromiseRepository
+from dunning_scheduler.casework import Context, record
+from dunning_scheduler.domain.pauses import promise_ends, promise_kept
+
+
+async def open_case_for_command(uow: UnitOfWork, case_id: uuid.UUID) -> tuple[Case, Context]:
+    case = await CaseRepository(uow.session).get(case_id, lock=True)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    if case.status == "resolved":
+        raise Conflict(f"case {case_id} is resolved ({case.resolution}); nothing to pause")
+    return case, await casework.context_for(uow, case.loan_id)
+
+
+async def place_promise(uow: UnitOfWork, case_id: uuid.UUID, amount: Decimal, promised: date) -> Promise:
+    case, ctx = await open_case_for_command(uow, case_id)
+    calendar = casework.calendar_of(case, ctx)
+    if promised < calendar.local_date(ctx.now):
+        raise InvalidInput(f"date: {promised} is in the past for the borrower", field="date")
+    promise = Promise(
+        id=uuid.uuid4(), case_id=case.id, amount=amount, promised_date=promised,
+        overdue_at_promise=case.overdue_amount, status="pending", created_at=ctx.now,
+    )
+    PromiseRepository(uow.session).add(promise)
+    until = promise_ends(promised, ctx.policy.policy.promise_grace_days, calendar)
+    await pause(case, until, f"promise to pay {amount} {case.currency} by {promised}", ctx)
+    return promise
+
+
+async def place_hold(uow: UnitOfWork, case_id: uuid.UUID, reason: str, expires_at: datetime, note: str | None, by: str) -> Hold:
+    case, ctx = await open_case_for_command(uow, case_id)
+    if expires_at <= ctx.now:
+        raise InvalidInput("expires_at: must be in the future", field="expires_at")
+    hold = Hold(
+        id=uuid.uuid4(), case_id=case.id, reason=reason, note=note, expires_at=expires_at,
+        created_at=ctx.now, created_by=by,
+    )
+    HoldRepository(uow.session).add(hold)
+    await pause(case, expires_at, f"hold: {reason}", ctx)
+    return hold
+
+
+async def pause(case: Case, until: datetime, reason: str, ctx: Context) -> None:
+    """Cancel what is pending and wait until the latest pause ends; one resume checkpoint then."""
+    if case.status == "paused" and case.paused_until and case.paused_until > until:
+        until = case.paused_until
+    cancelled = await ctx.timers.cancel_for_case(case.id, f"paused: {reason}")
+    case.status, case.paused_until, case.pause_reason, case.updated_at = "paused", until, reason, ctx.now
+    await ctx.timers.add(casework.timer_rows([casework.checkpoint("resume", until, case, "the pause ends")], case, ctx))
+    record(ctx, case, "paused", f"{reason}; paused until {until.isoformat()}, {cancelled} pending timers cancelled")
+
+
+async def settle_kept_promises(case: Case, overdue_before: Decimal, ctx: Context) -> None:
+    for promise in await PromiseRepository(ctx.uow.session).pending(case.id):
+        if promise_kept(promise.amount, promise.overdue_at_promise, case.overdue_amount):
+            promise.status, promise.settled_at = "kept", ctx.now
+            record(ctx, case, "promise_kept", f"overdue amount fell from {promise.overdue_at_promise} to {case.overdue_amount}")
+
+
+async def close_on_resolution(case: Case, ctx: Context) -> None:
+    for promise in await PromiseRepository(ctx.uow.session).pending(case.id):
+        promise.status, promise.settled_at = "kept", ctx.now
+    for hold in await HoldRepository(ctx.uow.session).active(case.id):
+        hold.released_at = ctx.now
+
+
+async def resume_due(case: Case, ctx: Context) -> None:
+    """At a resume checkpoint: break the promises whose time is up, release expired holds, and resume
+    the policy once nothing pauses the case any more (two broken promises may escalate it)."""
+    await break_overdue_promises(case, ctx)
+    ends = [await release_expired_holds(case, ctx), *await pending_promise_ends(case, ctx)]
+    waiting_until = max((end for end in ends if end), default=None)
+    if waiting_until and waiting_until > ctx.now:
+        return await pause(case, waiting_until, case.pause_reason or "still paused", ctx)
+    case.status, case.paused_until, case.pause_reason = "open", None, None
+    record(ctx, case, "resumed", "nothing pauses the case any more; the policy resumes")
+    await casework.reconsider(case, ctx, replan=True)
+
+
+async def break_overdue_promises(case: Case, ctx: Context) -> None:
+    calendar = casework.calendar_of(case, ctx)
+    for promise in await PromiseRepository(ctx.uow.session).pending(case.id):
+        if promise_ends(promise.promised_date, ctx.policy.policy.promise_grace_days, calendar) <= ctx.now:
+            promise.status, promise.settled_at = "broken", ctx.now
+            case.broken_promises += 1
+            record(ctx, case, "promise_broken", f"{promise.amount} promised by {promise.promised_date} was not paid; {case.broken_promises} broken in all")
+
+
+async def release_expired_holds(case: Case, ctx: Context) -> datetime | None:
+    latest = None
+    for hold in await HoldRepository(ctx.uow.session).active(case.id):
+        if hold.expires_at <= ctx.now:
+            hold.released_at = ctx.now
+            record(ctx, case, "hold_released", f"hold ({hold.reason}) expired")
+        else:
+            latest = max(latest or hold.expires_at, hold.expires_at)
+    return latest
+
+
+async def pending_promise_ends(case: Case, ctx: Context) -> list[datetime]:
+    calendar = casework.calendar_of(case, ctx)
+    grace = ctx.policy.policy.promise_grace_days
+    return [promise_ends(p.promised_date, grace, calendar) for p in await PromiseRepository(ctx.uow.session).pending(case.id)]
+

@@ -1,0 +1,74 @@
+"""Durable timers shared by several scheduler replicas on one database."""
+
+import asyncio
+import json
+import uuid
+
+import asyncpg
+
+from dunning_contracts import Topics
+from dunning_platform.devstack.postgres import asyncpg_dsn
+from scheduler_testkit import START, eventually, new_loan_id, running, settings_for
+
+TIMERS = 3000
+
+
+async def plant_due_reminders(database_url: str, loan_id: str, count: int) -> None:
+    """Reminder timers already due, as the policy would have planned them."""
+    payload = {
+        "stage": "reminder", "day": 1, "reason": "planted", "policy_version": 1, "borrower_id": "B-1",
+        "locale": "zh-CN", "channel": "sms", "template": "overdue_day1",
+        "not_before": START.isoformat(), "expires_at": START.isoformat(),
+    }
+    rows = [(uuid.uuid4(), loan_id, json.dumps(payload)) for _ in range(count)]
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await connection.executemany(
+            "INSERT INTO scheduler.timers (case_id, loan_id, kind, due_at, payload, created_at) "
+            "VALUES ($1, $2, 'reminder', $4, $3::jsonb, $4)",
+            [(case_id, loan, p, START) for case_id, loan, p in rows],
+        )
+    finally:
+        await connection.close()
+
+
+async def test_two_replicas_never_fire_one_timer_twice(database_url, kafka_bootstrap, tokens_file, admin_token, bus, clock):
+    loan_id = new_loan_id()
+    await plant_due_reminders(database_url, loan_id, TIMERS)
+    settings = settings_for(database_url, kafka_bootstrap, tokens_file).model_copy(update={"timer_batch_size": 100})
+
+    async with running(settings, clock, admin_token), running(settings, clock, admin_token):
+        await eventually(lambda: all_fired(database_url), what="every timer to fire")
+        await eventually(lambda: outbox_drained(database_url), what="the outbox to drain")
+
+    reminders = [e.data for e in await bus.events(Topics.REMINDER_REQUESTED, loan_id)]
+    ids = [r["reminder_id"] for r in reminders]
+    assert len(ids) == TIMERS
+    assert len(set(ids)) == TIMERS
+
+
+async def scalar(database_url: str, query: str):
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return await connection.fetchval(query)
+    finally:
+        await connection.close()
+
+
+async def all_fired(database_url: str) -> bool:
+    return await scalar(database_url, "SELECT count(*) FROM scheduler.timers WHERE status = 'pending'") == 0
+
+
+async def outbox_drained(database_url: str) -> bool:
+    return await scalar(database_url, "SELECT count(*) FROM scheduler.outbox WHERE published_at IS NULL") == 0
+
+
+async def test_lateness_of_fired_timers_is_measured(scheduler):
+    await plant_due_reminders(scheduler.database_url, new_loan_id(), 3)
+    await scheduler.settled()
+    await asyncio.sleep(0)
+
+    metrics = (await scheduler.client.get("/metrics")).text
+
+    assert 'scheduler_timer_lateness_seconds_count{kind="reminder"}' in metrics
+    assert 'scheduler_timers_fired_total{kind="reminder"}' in metrics

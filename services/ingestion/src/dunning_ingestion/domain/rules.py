@@ -1,0 +1,58 @@
+"""The checks an inbound event must pass before it touches a ledger; each failure names its field."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dunning_platform.errors import InvalidInput
+
+
+class FieldInvalid(InvalidInput):
+    """An inbound field the ledger refuses. Its text starts with the field, because a consumer puts
+    only `str(error)` into the DLQ's headers."""
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.detail}" if self.field else self.detail
+
+
+def zone(name: str, *, field: str = "data.borrower.timezone") -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FieldInvalid(f"{name!r} is not an IANA time zone", field=field) from None
+
+
+def local_date(moment: datetime, timezone: str) -> date:
+    """Due dates are the borrower's calendar days, so every moment is read in the borrower's zone."""
+    return moment.astimezone(zone(timezone)).date()
+
+
+def check_currency(loan_currency: str, currency: str, *, field: str = "data.currency") -> None:
+    if currency != loan_currency:
+        raise FieldInvalid(f"currency {currency} does not match the loan's currency {loan_currency}", field=field)
+
+
+_QUANTA = {digits: Decimal(1).scaleb(-digits) for digits in range(5)}
+
+
+def check_precision(amount: Decimal, digits: int, currency: str, *, field: str) -> None:
+    # Checked on every amount of every event: the exponent says it without any arithmetic.
+    if amount.as_tuple().exponent >= -digits:
+        return
+    if amount != amount.quantize(_QUANTA[digits]):
+        raise FieldInvalid(f"{amount} has more decimal places than {currency} allows ({digits})", field=field)
+
+
+def check_positive(amount: Decimal, *, field: str) -> None:
+    if amount <= 0:
+        raise FieldInvalid(f"{amount} must be greater than zero", field=field)
+
+
+def check_installment_exists(seqs: set[int], seq: int) -> None:
+    if seq not in seqs:
+        raise FieldInvalid(f"the loan has no installment {seq}", field="data.seq")
+
+
+def check_schedule_has_amounts(total_due: Decimal) -> None:
+    if total_due <= 0:
+        raise FieldInvalid("the schedule owes nothing: every installment is zero", field="data.installments")

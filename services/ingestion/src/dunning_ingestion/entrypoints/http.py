@@ -1,0 +1,74 @@
+"""Ingestion's HTTP API: inbound events, the ledger view, and the aging sweep on demand."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import JSONResponse
+
+from dunning_ingestion.aging import run_aging_sweep
+from dunning_ingestion.entrypoints.intake import Item, apply, parse_item
+from dunning_ingestion.views import loan_view
+from dunning_platform.auth import Principal, require_scope
+from dunning_platform.errors import InvalidInput, NotFound
+from dunning_platform.problems import problem
+
+MAX_BATCH = 5000
+
+router = APIRouter(prefix="/v1", tags=["ingestion"])
+
+EVENT_BODY = Body(
+    description="One CloudEvent (LoanBooked, RepaymentReceived, RepaymentFailed, LoanClosed) or a JSON array of them",
+)
+
+
+@router.post(
+    "/repayment-events",
+    status_code=202,
+    responses={
+        200: {"description": "a batch: one result per item; or a single event seen before (duplicate)"},
+        202: {"description": "the event was accepted"},
+        422: {"description": "the event is invalid; `errors` names each field"},
+    },
+)
+async def post_repayment_events(
+    request: Request,
+    body: Annotated[Any, EVENT_BODY],
+    principal: Principal = Depends(require_scope("events:write")),
+):
+    runtime = request.app.state.runtime
+    if isinstance(body, list):
+        return await _batch(runtime, body, principal)
+    item = (await apply(runtime, [parse_item(0, body, principal)]))[0]
+    if item.status == "rejected":
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in item.errors)
+        return problem(422, "Invalid event", detail, errors=item.errors)
+    return JSONResponse(item.result(), status_code=202 if item.status == "accepted" else 200)
+
+
+async def _batch(runtime, body: list, principal: Principal) -> JSONResponse:
+    if len(body) > MAX_BATCH:
+        raise InvalidInput(f"a batch holds at most {MAX_BATCH} events, this one {len(body)}", field="body")
+    items = await apply(runtime, [parse_item(index, raw, principal) for index, raw in enumerate(body)])
+    return JSONResponse({"results": [i.result() for i in items], **_counts(items)})
+
+
+def _counts(items: list[Item]) -> dict:
+    return {status: sum(1 for i in items if i.status == status) for status in ("accepted", "duplicate", "rejected")}
+
+
+@router.get("/loans/{loan_id}", responses={404: {"description": "no such loan"}})
+async def get_loan(loan_id: str, request: Request, principal: Principal = Depends(require_scope("cases:read"))) -> dict:
+    runtime = request.app.state.runtime
+    async with runtime.uow() as uow:
+        found = await uow.ledgers.get_with_ledger(loan_id)
+    if found is None or (principal.lender and found[0].lender != principal.lender):
+        raise NotFound(f"no loan {loan_id}")
+    loan, ledger = found
+    return loan_view(loan, ledger, runtime.clock.now())
+
+
+@router.post("/aging-sweeps", responses={200: {"description": "the sweep ran; what it visited and announced"}})
+async def post_aging_sweep(request: Request, _: Principal = Depends(require_scope("admin"))) -> dict:
+    """Run the daily aging sweep now (operations and tests; it also runs by itself once a day)."""
+    result = await run_aging_sweep(request.app.state.runtime)
+    return {"run_on": result.run_on.isoformat(), "loans_aged": result.loans_aged, "notices": result.notices}

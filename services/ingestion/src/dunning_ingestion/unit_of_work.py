@@ -1,0 +1,39 @@
+"""The messaging runtime's unit of work, with what ingestion adds: the batch of
+inbound events, applied set-based just before the transaction commits, and the ledger reads."""
+
+from dunning_ingestion.adapters.repository import LedgerRepository
+from dunning_ingestion.batch import LedgerBatch
+from dunning_ingestion.domain.policy import Policies
+from dunning_messaging import Runtime, UnitOfWork
+
+
+class LedgerUnitOfWork(UnitOfWork):
+    def __init__(self, *args, policies: Policies, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.batch = LedgerBatch(policies)
+
+    async def __aenter__(self) -> "LedgerUnitOfWork":
+        await super().__aenter__()
+        self.ledgers = LedgerRepository(self.session)
+        return self
+
+    async def commit(self) -> None:
+        # The consumer hands events over one by one, then commits: that is when the batch is applied.
+        await self.batch.apply(self)
+        await super().commit()
+
+
+class IngestionRuntime(Runtime):
+    def __init__(self, *args, policies: Policies, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.policies = policies
+
+    def uow(self) -> LedgerUnitOfWork:
+        return LedgerUnitOfWork(
+            self.session_factory,
+            self.tables,
+            source=self.settings.source,
+            clock=self.clock,
+            on_publish=self.relay.wake,
+            policies=self.policies,
+        )

@@ -1,0 +1,1 @@
+"""The rules of legal referral: the status lifecycle, the choice of partner, the evidence file."""

@@ -1,0 +1,224 @@
+"""The referral API for internal legal teams: list, detail, evidence file, status moves, partners.
+
+A token bound to a lender sees only that lender's referrals; to it, the others do not exist (404)."""
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import AwareDatetime
+
+from dunning_legal.adapters.orm import LegalCase
+from dunning_legal.adapters.pdf import CjkFontMissing, render
+from dunning_legal.adapters.repository import CaseFilters, LegalRepository
+from dunning_legal.casefile import demand_facts, evidence_of
+from dunning_legal.domain.letters import demand_letter
+from dunning_legal.domain.lifecycle import Status
+from dunning_legal.entrypoints.schemas import (
+    PROBLEM_RESPONSES,
+    LegalCaseDetail,
+    LegalCasePage,
+    LegalCaseView,
+    NoticeView,
+    PartnerIn,
+    PartnerView,
+    StatusChange,
+    problem_response,
+)
+from dunning_legal.referrals import change_status
+from dunning_platform.auth import Forbidden, Principal, require_scope
+from dunning_platform.errors import NotFound
+from dunning_platform.problems import problem
+
+router = APIRouter(prefix="/v1", tags=["legal cases"], responses=PROBLEM_RESPONSES)
+Reader = Annotated[Principal, Depends(require_scope("cases:read"))]
+Writer = Annotated[Principal, Depends(require_scope("legal:write"))]
+# PostgreSQL text cannot hold NUL, and ids on this platform are at most 128 characters.
+_ID = {"min_length": 1, "max_length": 128, "pattern": r"^[^\x00]+$"}
+CaseId = Annotated[str, Path(**_ID)]
+IdFilter = Annotated[str | None, Query(**_ID)]
+# A century of days: further back than any referral, and within what a date can hold.
+AgeDays = Annotated[int | None, Query(ge=0, le=36500)]
+
+
+@router.get("/legal-cases")
+async def list_legal_cases(
+    request: Request,
+    principal: Reader,
+    loan_id: IdFilter = None,
+    status: Status | None = None,
+    partner_id: IdFilter = None,
+    lender: IdFilter = None,
+    opened_after: Annotated[AwareDatetime | None, Query(description="opened at or after this time")] = None,
+    opened_before: Annotated[AwareDatetime | None, Query(description="opened before this time")] = None,
+    min_age_days: AgeDays = None,
+    max_age_days: AgeDays = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> LegalCasePage:
+    runtime = request.app.state.runtime
+    now = runtime.clock.now()
+    if min_age_days is not None:
+        opened_before = _earliest(opened_before, now - timedelta(days=min_age_days))
+    if max_age_days is not None:
+        opened_after = _latest(opened_after, now - timedelta(days=max_age_days))
+    filters = CaseFilters(loan_id, status, partner_id, principal.lender or lender, opened_after, opened_before)
+    async with runtime.uow() as uow:
+        # One row more than asked tells whether a next page exists without a count.
+        rows = await LegalRepository(uow.session).search(filters, limit=limit + 1, offset=offset)
+        items = [LegalCaseView.of(case) for case in rows[:limit]]
+    next_offset = offset + limit if len(rows) > limit else None
+    return LegalCasePage(items=items, limit=limit, offset=offset, next_offset=next_offset)
+
+
+@router.get("/legal-cases/{legal_case_id}")
+async def get_legal_case(request: Request, legal_case_id: CaseId, principal: Reader) -> LegalCaseDetail:
+    async with request.app.state.runtime.uow() as uow:
+        repo = LegalRepository(uow.session)
+        case = await _visible(repo, legal_case_id, principal)
+        return LegalCaseDetail.build(case, await repo.audit_trail(legal_case_id), await repo.notices(legal_case_id))
+
+
+@router.post(
+    "/legal-cases/{legal_case_id}/status",
+    responses={409: problem_response("the lifecycle refuses the move")},
+)
+async def move_legal_case(
+    request: Request, legal_case_id: CaseId, body: StatusChange, principal: Writer
+) -> LegalCaseView:
+    async with request.app.state.runtime.uow() as uow:
+        await _visible(LegalRepository(uow.session), legal_case_id, principal)
+        case = await change_status(
+            uow,
+            legal_case_id,
+            body.status,
+            actor=f"token:{principal.token_id}",
+            note=body.note,
+            partner_id=body.partner_id,
+        )
+        await uow.commit()
+        return LegalCaseView.of(case)
+
+
+@router.get("/legal-cases/{legal_case_id}/file")
+async def get_evidence_file(request: Request, legal_case_id: CaseId, principal: Reader) -> dict:
+    """The evidence bundle: each part with the SHA-256 of its canonical JSON, and one digest over them."""
+    runtime = request.app.state.runtime
+    async with runtime.uow() as uow:
+        repo = LegalRepository(uow.session)
+        case = await _visible(repo, legal_case_id, principal)
+        return await _bundle(repo, case, runtime.clock.now())
+
+
+@router.get(
+    "/legal-cases/{legal_case_id}/file.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+        503: problem_response("the CJK font is not installed"),
+    },
+)
+async def get_evidence_pdf(
+    request: Request,
+    legal_case_id: CaseId,
+    principal: Reader,
+    locale: Annotated[
+        Literal["zh-CN", "en"] | None, Query(description="the letter's language; default the borrower's")
+    ] = None,
+) -> Response:
+    """The demand letter in the borrower's language, then the evidence file with the digest of each part."""
+    runtime, settings = request.app.state.runtime, request.app.state.settings
+    now = runtime.clock.now()
+    async with runtime.uow() as uow:
+        repo = LegalRepository(uow.session)
+        case = await _visible(repo, legal_case_id, principal)
+        bundle = await _bundle(repo, case, now)
+        facts, borrower_locale = await demand_facts(
+            repo,
+            case,
+            bundle["file_digest"],
+            names=request.app.state.policy.names,
+            today=now.date(),
+            pay_within=timedelta(days=settings.demand_pay_within_days),
+        )
+    letter = demand_letter(facts, locale or borrower_locale or settings.default_letter_locale)
+    try:
+        # Laying out CJK text takes about a second; the event loop keeps serving meanwhile.
+        content = await asyncio.to_thread(render, letter, bundle)
+    except CjkFontMissing as error:
+        return problem(503, "PDF unavailable", str(error))
+    disposition = f'attachment; filename="legal-case-{legal_case_id}.pdf"'
+    return Response(content, media_type="application/pdf", headers={"Content-Disposition": disposition})
+
+
+@router.get("/partners", tags=["partners"])
+async def list_partners(request: Request, principal: Reader) -> dict[str, list[PartnerView]]:
+    async with request.app.state.runtime.uow() as uow:
+        rows = await LegalRepository(uow.session).partners()
+        return {"items": [PartnerView.of(partner, load) for partner, load in rows]}
+
+
+@router.put("/partners/{partner_id}", tags=["partners"])
+async def put_partner(request: Request, partner_id: CaseId, body: PartnerIn, principal: Writer) -> PartnerView:
+    """Add a partner or change one; `active: false` takes it out of future assignments, not current ones."""
+    if principal.lender is not None:
+        raise Forbidden("the partner registry is shared by all lenders; a token bound to one lender cannot edit it")
+    async with request.app.state.runtime.uow() as uow:
+        repo = LegalRepository(uow.session)
+        fields = body.model_dump(mode="json") | {"fee_terms": body.fee_terms.model_dump(mode="json", exclude_none=True)}
+        partner = await repo.save_partner(partner_id, fields)
+        await uow.commit()
+        return PartnerView.of(partner, await repo.open_referrals_of(partner_id))
+
+
+@router.get("/partner-notices", tags=["partners"])
+async def list_partner_notices(
+    request: Request,
+    principal: Reader,
+    partner_id: IdFilter = None,
+    pending: Annotated[bool, Query(description="only notices not yet marked delivered")] = True,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, list[NoticeView]]:
+    """What partners must be told (new referrals, withdrawals, re-assignments), oldest first."""
+    if principal.lender is not None:
+        raise Forbidden("partner notices span lenders; a token bound to one lender cannot read them")
+    async with request.app.state.runtime.uow() as uow:
+        notices = await LegalRepository(uow.session).partner_notices(partner_id, pending=pending, limit=limit)
+        return {"items": [NoticeView.model_validate(notice) for notice in notices]}
+
+
+@router.post("/partner-notices/{notice_id}/delivered", tags=["partners"])
+async def mark_notice_delivered(
+    request: Request, notice_id: Annotated[int, Path(ge=1, le=2**63 - 1)], principal: Writer
+) -> NoticeView:
+    """Called once the partner has the notice; marking it again keeps the first delivery time."""
+    runtime = request.app.state.runtime
+    async with runtime.uow() as uow:
+        notice = await LegalRepository(uow.session).notice(notice_id)
+        if notice is None:
+            raise NotFound(f"no partner notice {notice_id}")
+        notice.sent_at = notice.sent_at or runtime.clock.now()
+        await uow.commit()
+        return NoticeView.model_validate(notice)
+
+
+async def _visible(repo: LegalRepository, legal_case_id: str, principal: Principal) -> LegalCase:
+    case = await repo.get(legal_case_id)
+    if case is None or (principal.lender is not None and case.lender != principal.lender):
+        raise NotFound(f"no legal case {legal_case_id}")
+    return case
+
+
+async def _bundle(repo: LegalRepository, case: LegalCase, now: datetime) -> dict:
+    evidence = await evidence_of(repo, case)
+    header = {"legal_case_id": case.legal_case_id, "case_id": case.case_id, "loan_id": case.loan_id}
+    return evidence.as_bundle(header | {"generated_at": now.isoformat()})
+
+
+def _earliest(given: datetime | None, bound: datetime) -> datetime:
+    return bound if given is None else min(given, bound)
+
+
+def _latest(given: datetime | None, bound: datetime) -> datetime:
+    return bound if given is None else max(given, bound)

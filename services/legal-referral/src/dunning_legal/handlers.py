@@ -1,0 +1,110 @@
+"""One function per bus event; HANDLERS is the one table of what this service consumes.
+
+The loan facts, overdue history and contact attempts are kept for every loan, whether or not it is
+ever referred: the evidence file of a referral is built from them, and they may arrive before the
+escalation does (they travel on other topics)."""
+
+import logging
+from functools import partial
+
+from dunning_contracts import CloudEvent
+from dunning_contracts.events import CaseEscalated, LoanBooked, LoanOverdue, OverdueCleared, ReminderSent
+from dunning_legal.adapters.orm import ContactAttempt, OverdueEntry
+from dunning_legal.adapters.repository import LegalRepository
+from dunning_legal.referrals import ReferralPolicy, apply_move, open_referral
+from dunning_messaging import Handler, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+async def on_case_escalated(uow: UnitOfWork, event: CloudEvent, data: CaseEscalated, *, policy: ReferralPolicy) -> None:
+    if data.to_stage != "legal":
+        return
+    repo = LegalRepository(uow.session)
+    loan = await repo.lock_loan(data.loan_id)
+    if await repo.case_for_collection_case(data.case_id):
+        return
+    if loan.cleared_at is not None and loan.cleared_at >= data.escalated_at:
+        log.info("loan %s was cured after case %s was escalated; nothing to refer", data.loan_id, data.case_id)
+        return
+    if await repo.open_cases_of_loan(data.loan_id):
+        log.info("loan %s already has an open referral; case %s not referred again", data.loan_id, data.case_id)
+        return
+    await open_referral(uow, data, policy)
+
+
+async def on_loan_booked(uow: UnitOfWork, event: CloudEvent, data: LoanBooked, *, policy: ReferralPolicy) -> None:
+    loan = await LegalRepository(uow.session).lock_loan(data.loan_id)
+    loan.borrower_id, loan.lender = data.borrower.borrower_id, data.lender
+    loan.region, loan.locale = data.borrower.region, data.borrower.locale
+    # Phone and e-mail are not needed here; the name only addresses the demand letter, so it is sealed.
+    loan.booking = data.model_dump(mode="json", exclude={"borrower": {"name", "phone", "email"}})
+    loan.borrower_name_sealed = policy.names.seal(data.borrower.name)
+
+
+async def on_loan_overdue(uow: UnitOfWork, event: CloudEvent, data: LoanOverdue, *, policy: ReferralPolicy) -> None:
+    repo = LegalRepository(uow.session)
+    loan = await repo.lock_loan(data.loan_id)
+    repo.add(_history_entry(event, data.loan_id, data.as_of))
+    if loan.snapshot_as_of is not None and loan.snapshot_as_of > data.as_of:
+        return  # an older snapshot arriving late does not replace a newer one
+    loan.snapshot, loan.snapshot_as_of = event.data, data.as_of
+    loan.borrower_id, loan.lender = data.borrower_id, data.lender
+    if loan.cleared_at is not None and loan.cleared_at <= data.as_of:
+        loan.cleared_at = None
+    await repo.fill_lender(data.loan_id, data.lender)
+
+
+async def on_overdue_cleared(
+    uow: UnitOfWork, event: CloudEvent, data: OverdueCleared, *, policy: ReferralPolicy
+) -> None:
+    """Cure after referral: the referral is withdrawn and its partner told to stop."""
+    repo = LegalRepository(uow.session)
+    loan = await repo.lock_loan(data.loan_id)
+    repo.add(_history_entry(event, data.loan_id, data.cleared_at))
+    if loan.snapshot_as_of is not None and loan.snapshot_as_of > data.cleared_at:
+        return  # a clearing that arrives after a newer overdue snapshot is history, not a cure
+    loan.cleared_at = max(filter(None, (loan.cleared_at, data.cleared_at)))
+    note = f"overdue cleared ({data.reason}) at {data.cleared_at.isoformat()}"
+    for case in await repo.open_cases_of_loan(data.loan_id):
+        await apply_move(uow, repo, case, "withdrawn", actor="system:overdue-cleared", note=note)
+
+
+async def on_reminder_sent(uow: UnitOfWork, event: CloudEvent, data: ReminderSent, *, policy: ReferralPolicy) -> None:
+    LegalRepository(uow.session).add(
+        ContactAttempt(
+            loan_id=data.loan_id,
+            reminder_id=data.reminder_id,
+            channel=data.channel,
+            status=data.status,
+            reason=data.reason,
+            provider=data.provider,
+            provider_message_id=data.provider_message_id,
+            occurred_at=data.occurred_at,
+            event_id=f"{event.source}#{event.id}",
+        )
+    )
+
+
+def _history_entry(event: CloudEvent, loan_id: str, occurred_at) -> OverdueEntry:
+    return OverdueEntry(
+        loan_id=loan_id,
+        event_type=event.type,
+        event_id=f"{event.source}#{event.id}",
+        occurred_at=occurred_at,
+        data=event.data,
+    )
+
+
+HANDLERS = {
+    "CaseEscalated": on_case_escalated,
+    "LoanBooked": on_loan_booked,
+    "LoanOverdue": on_loan_overdue,
+    "OverdueCleared": on_overdue_cleared,
+    "ReminderSent": on_reminder_sent,
+}
+
+
+def bound_handlers(policy: ReferralPolicy) -> dict[str, Handler]:
+    """HANDLERS with the service's referral policy, in the shape the consumer calls."""
+    return {name: partial(handler, policy=policy) for name, handler in HANDLERS.items()}

@@ -1,0 +1,64 @@
+"""The notification service's settings (environment prefix NOTIFICATION_)."""
+
+from functools import lru_cache
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from dunning_platform.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATION_", extra="ignore")
+
+    # Borrower contact data is encrypted at rest with this Fernet key: without it the service must not start.
+    pii_key: SecretStr
+
+    http_port: int = 8003
+    source: str = "urn:dunning:notification"
+
+    provider_url: str = "http://127.0.0.1:8009"
+    provider_name: str = "devprovider"
+    provider_timeout_s: float = 5.0
+    # A second provider for SMS, push, voice and letters: used when the first cannot take a message.
+    fallback_provider_url: str | None = None
+    fallback_provider_name: str = "fallback"
+    # Consecutive failures that open a provider's circuit, and how long it then stays open.
+    breaker_failures: int = 5
+    breaker_reset_s: float = 30.0
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_timeout_s: float = 10.0
+    mail_from: str = "reminders@dunning.invalid"
+    smtp_provider_name: str = "smtp"
+
+    # New reminders wake the dispatcher at once (LISTEN/NOTIFY); this interval finds deferred ones due.
+    # Delivery receipts: providers sign them with this secret and post them to public_url/webhooks/receipts/.
+    # Without a secret no receipt is asked for and none is accepted.
+    receipt_secret: SecretStr | None = None
+    public_url: str | None = None
+
+    # New reminders wake the dispatcher at once (LISTEN/NOTIFY); this interval finds deferred ones due.
+    dispatch_interval_s: float = 1.0
+    dispatch_batch_size: int = 200
+    # Provider calls in flight at once per dispatcher.
+    dispatch_concurrency: int = 64
+    # A claimed reminder is another dispatcher's to retry once its lease ends (a crash mid-send).
+    dispatch_lease_s: float = 120.0
+    send_max_attempts: int = 5
+    send_retry_base_s: float = 2.0
+    # A reminder for a borrower whose LoanBooked has not arrived yet (another topic, no order between
+    # them) looks again this soon; until it expires.
+    unknown_contact_retry_s: float = 5.0
+
+
+    def receipt_url(self, provider: str) -> str | None:
+        if self.receipt_secret is None:
+            return None
+        base = self.public_url or f"http://{self.http_host}:{self.http_port}"
+        return f"{base.rstrip('/')}/webhooks/receipts/{provider}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

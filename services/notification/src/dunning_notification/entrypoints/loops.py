@@ -1,0 +1,100 @@
+"""Background loops of the notification service."""
+
+import logging
+from contextlib import AsyncExitStack
+
+import httpx
+
+from dunning_notification.adapters import repository
+from dunning_notification.adapters.breaker import CircuitBreaker
+from dunning_notification.adapters.channels import ChannelRouter, FailoverChannel, HttpProviderChannel, Route, SmtpChannel
+from dunning_notification.adapters.vault import ContactVault
+from dunning_notification.adapters.wakeup import Wakeup
+from dunning_notification.config import Settings
+from dunning_notification.dispatch import Dispatcher
+from dunning_notification.domain.templates import TemplateCatalogue
+
+log = logging.getLogger(__name__)
+
+
+HTTP_CHANNELS = ("sms", "push", "voice", "letter")
+
+
+def build_channels(settings: Settings, clients: dict[str, httpx.AsyncClient]) -> ChannelRouter:
+    """Each channel's providers in order of preference, each behind its own circuit breaker per channel."""
+    channels = {channel: FailoverChannel(_http_routes(settings, clients, channel)) for channel in HTTP_CHANNELS}
+    smtp = SmtpChannel(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.mail_from,
+        timeout=settings.smtp_timeout_s,
+        provider=settings.smtp_provider_name,
+    )
+    channels["email"] = FailoverChannel([Route(settings.smtp_provider_name, smtp, _breaker(settings))])
+    return ChannelRouter(channels)
+
+
+def _http_routes(settings: Settings, clients: dict[str, httpx.AsyncClient], channel: str) -> list[Route]:
+    return [
+        Route(name, HttpProviderChannel(client, channel, name, settings.receipt_url(name)), _breaker(settings))
+        for name, client in clients.items()
+    ]
+
+
+def _breaker(settings: Settings) -> CircuitBreaker:
+    return CircuitBreaker(failures=settings.breaker_failures, reset_after_s=settings.breaker_reset_s)
+
+
+def _provider_urls(settings: Settings) -> dict[str, str]:
+    urls = {settings.provider_name: settings.provider_url}
+    if settings.fallback_provider_url:
+        urls[settings.fallback_provider_name] = settings.fallback_provider_url
+    return urls
+
+
+def reminder_dispatcher(settings: Settings, catalogue: TemplateCatalogue, vault: ContactVault):
+    """The background loop that sends due reminders, built with what it needs."""
+
+    async def dispatch_reminders(runtime) -> None:
+        # One INFO line per provider call would drown the service's own logs.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        timeout = httpx.Timeout(settings.provider_timeout_s)
+        wake = Wakeup(settings.database_url.get_secret_value())
+        async with AsyncExitStack() as stack:
+            clients = {
+                name: await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=timeout))
+                for name, url in _provider_urls(settings).items()
+            }
+            dispatcher = Dispatcher(
+                runtime, channels=build_channels(settings, clients), catalogue=catalogue, vault=vault, settings=settings
+            )
+            try:
+                while not runtime.stopping.is_set():
+                    await wake.ensure_listening()
+                    await _drain(dispatcher, runtime, settings.dispatch_batch_size)
+                    # A new reminder wakes the loop at once; the interval catches deferred ones coming due.
+                    await wake.wait(runtime.stopping, settings.dispatch_interval_s)
+            finally:
+                await wake.close()
+
+    return dispatch_reminders
+
+
+async def _drain(dispatcher: Dispatcher, runtime, batch_size: int) -> None:
+    try:
+        while await dispatcher.dispatch_due() >= batch_size and not runtime.stopping.is_set():
+            pass
+    except Exception:
+        # The database may be restarting; the next tick tries again, nothing is lost (leases expire).
+        log.exception("dispatching reminders failed")
+
+
+async def purge_expired_history(runtime) -> None:
+    """Contact history is kept for its jurisdiction's retention period (CN 5 years, US 3), then deleted."""
+    while not await runtime.sleep_or_stop(3600):
+        try:
+            async with runtime.uow() as uow:
+                await repository.purge_history(uow.session, uow.clock.now(), 10_000)
+                await uow.commit()
+        except Exception:
+            log.exception("purging expired contact history failed; retried in an hour")

@@ -1,0 +1,92 @@
+"""What each consumed event does to the notification service. One table, HANDLERS, at the bottom."""
+
+import inspect
+from datetime import datetime, timedelta
+from functools import partial
+
+from dunning_contracts import CloudEvent
+from dunning_contracts.events import LoanBooked, LoanOverdue, OverdueCleared, ReminderRequested, ReminderSent
+from dunning_messaging.uow import UnitOfWork
+from dunning_notification.adapters import repository, wakeup
+from dunning_notification.adapters.vault import ContactVault
+from dunning_notification.domain.reminders import DELIVERED, FAILED, UNDELIVERED, DeliveryReceipt, after_receipt
+from dunning_notification.domain.rules import jurisdiction_of
+from dunning_platform.errors import NotFound
+
+
+async def on_loan_booked(uow: UnitOfWork, event: CloudEvent, data: LoanBooked, *, vault: ContactVault) -> None:
+    """Keep the borrower's contact book: the only addresses this service will ever write to."""
+    await repository.upsert_borrower(uow.session, vault, data.borrower, uow.clock.now())
+    await repository.upsert_booked_loan(uow.session, data)
+
+
+async def on_loan_overdue(uow: UnitOfWork, event: CloudEvent, data: LoanOverdue) -> None:
+    """The figures a reminder quotes (amount, days past due) are the latest the ledger published."""
+    await repository.record_overdue_figures(uow.session, data)
+
+
+async def on_overdue_cleared(uow: UnitOfWork, event: CloudEvent, data: OverdueCleared) -> None:
+    """A cleared loan gets no further reminders, even those already waiting here."""
+    await repository.mark_loan_cleared(uow.session, data.loan_id, data.cleared_at)
+
+
+async def on_reminder_requested(uow: UnitOfWork, event: CloudEvent, data: ReminderRequested) -> None:
+    """Store the reminder as pending; the dispatcher sends it once due and allowed."""
+    if await repository.add_reminder(uow.session, data, uow.clock.now()):
+        await wakeup.announce_due(uow.session)
+
+
+async def on_delivery_receipt(uow: UnitOfWork, receipt: DeliveryReceipt) -> None:
+    """A signed receipt turns `sent` into `delivered` or `failed`; a repeated or late one changes nothing."""
+    reminder = await repository.sent_reminder(uow.session, receipt.provider, receipt.message_id, receipt.reference)
+    if reminder is None:
+        raise NotFound(f"no reminder was sent as {receipt.provider} message {receipt.message_id!r}")
+    status = after_receipt(reminder.status, receipt.status)
+    if status is None:
+        return
+    now = uow.clock.now()
+    reminder.status, reminder.updated_at = status, now
+    reminder.reason = receipt.reason if status == FAILED else None
+    outcome = DELIVERED if status == DELIVERED else UNDELIVERED
+    region = await repository.region_of(uow.session, reminder.borrower_id)
+    record_attempt(uow, reminder, receipt.occurred_at or now, region, outcome, reason=receipt.reason, provider=receipt.provider)
+    report(uow, reminder, status, receipt.occurred_at or now)
+
+
+def record_attempt(uow: UnitOfWork, reminder, at: datetime, region: str, outcome: str, **details) -> None:
+    """One line of contact history, kept as long as the borrower's jurisdiction asks."""
+    retain_until = at + timedelta(days=jurisdiction_of(region).retention_days)
+    repository.add_attempt(uow.session, reminder, at, outcome, retain_until=retain_until, **details)
+
+
+def report(uow: UnitOfWork, reminder, status: str, at: datetime) -> None:
+    """ReminderSent on the bus: the borrower's address never leaves the service, only ids and outcomes."""
+    data = ReminderSent(
+        reminder_id=reminder.reminder_id,
+        loan_id=reminder.loan_id,
+        channel=reminder.channel,
+        status=status,
+        reason=reminder.reason,
+        provider=reminder.provider,
+        provider_message_id=reminder.provider_message_id,
+        occurred_at=at,
+    )
+    uow.emit("ReminderSent", data)
+
+
+HANDLERS = {
+    "LoanBooked": on_loan_booked,
+    "LoanOverdue": on_loan_overdue,
+    "OverdueCleared": on_overdue_cleared,
+    "ReminderRequested": on_reminder_requested,
+}
+
+
+def bind(handlers: dict, **dependencies) -> dict:
+    """The handler table with each handler's keyword dependencies (the vault) filled in."""
+    return {name: _bind_one(handler, dependencies) for name, handler in handlers.items()}
+
+
+def _bind_one(handler, dependencies: dict):
+    wanted = {k: v for k, v in dependencies.items() if k in inspect.signature(handler).parameters}
+    return partial(handler, **wanted) if wanted else handler

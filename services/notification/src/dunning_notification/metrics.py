@@ -1,0 +1,7 @@
+"""The notification service's own Prometheus metrics."""
+
+from prometheus_client import Counter, Histogram
+
+REMINDER_OUTCOMES = Counter("notification_reminders_total", "Reminder outcomes", ["channel", "status"])
+SUPPRESSIONS = Counter("notification_suppressions_total", "Contacts stopped by the compliance guard", ["rule"])
+PROVIDER_LATENCY = Histogram("notification_provider_seconds", "Provider call latency", ["channel", "outcome"])

@@ -1,0 +1,33 @@
+"""Contact data is shown masked and stored sealed."""
+
+import pytest
+from cryptography.fernet import Fernet
+
+from dunning_notification.adapters.vault import ContactVault
+from dunning_notification.domain.contact import mask_address, mask_email, mask_phone
+
+
+def test_a_phone_shows_only_its_prefix_and_last_four_digits():
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("+8613812345678") == "+86*******5678"
+
+
+def test_an_email_shows_only_its_first_letter_and_domain():
+    assert mask_email("zhang.san@example.com") == "z***@example.com"
+
+
+def test_a_letter_address_is_reduced_to_an_initial():
+    assert mask_address("letter", "张三 北京市朝阳区") == "张**"
+
+
+def test_the_vault_seals_and_opens_with_the_same_key_only():
+    vault = ContactVault(Fernet.generate_key().decode())
+    sealed = vault.seal("13812345678")
+    assert b"13812345678" not in sealed and vault.open(sealed) == "13812345678"
+    with pytest.raises(ValueError, match="cannot be decrypted"):
+        ContactVault(Fernet.generate_key().decode()).open(sealed)
+
+
+def test_the_vault_refuses_a_key_that_is_not_a_fernet_key():
+    with pytest.raises(ValueError, match="pii_key"):
+        ContactVault("not-a-key")

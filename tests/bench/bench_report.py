@@ -1,0 +1,143 @@
+"""The table (printed and in docs/benchmarks.md) and the charts beside it."""
+
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .bench_results import Result, ratio
+
+HEADERS = ("measurement", "N", "rate", "baseline (same run)", "ratio", "goal", "notes")
+
+
+def _rate(result: Result | None) -> str:
+    if result is None or result.rate is None:
+        return "-"
+    return f"{result.rate:,.0f} {result.unit}"
+
+
+def _extras(result: Result) -> list[str]:
+    parts = []
+    if "p50_ms" in result.extra:
+        parts.append(f"p50 {result.extra['p50_ms']:,.0f} ms, p99 {result.extra['p99_ms']:,.0f} ms")
+    parts += [f"peak RSS {key.removeprefix('peak_rss_mb_')} {value:,.0f} MiB"
+              for key, value in result.extra.items() if key.startswith("peak_rss_mb_")]
+    return parts
+
+
+def rows(results: dict[str, Result]) -> list[tuple[str, ...]]:
+    table = []
+    for result in results.values():
+        base = results.get(result.baseline) if result.baseline else None
+        if result.skipped:
+            base_text = f"{base.name}: {_rate(base)}" if base else (result.baseline or "")
+            table.append((result.name, "-", f"not measured: {result.skipped}", base_text, "-", result.goal, ""))
+            continue
+        share = ratio(result, results)
+        base_text = f"{base.name}: {_rate(base)}" if base else ""
+        table.append((
+            result.name, f"{result.count:,}", _rate(result), base_text,
+            f"{share:.0%}" if share is not None else "-", result.goal, "; ".join(_extras(result) + result.notes),
+        ))
+    return table
+
+
+def text_table(results: dict[str, Result]) -> str:
+    table = [HEADERS, *rows(results)]
+    widths = [min(60, max(len(row[i]) for row in table)) for i in range(len(HEADERS))]
+    lines = []
+    for number, row in enumerate(table):
+        # The notes come last and are printed whole; the other columns are cut to 60 characters.
+        cells = [cell[:60].ljust(width) for cell, width in zip(row[:-1], widths)] + [row[-1]]
+        lines.append("  ".join(cells).rstrip())
+        if number == 0:
+            lines.append("  ".join("-" * width for width in widths[:-1]) + "  -----")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown_table(results: dict[str, Result]) -> str:
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + " --- |" * len(HEADERS)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows(results)]
+    return "\n".join(lines)
+
+
+def charts(results: dict[str, Result], folder: Path) -> list[Path]:
+    """PNG charts when matplotlib is installed; none otherwise (the table says everything they say)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    made = [_throughput_chart(plt, results, folder / "throughput.png")]
+    latency = [r for r in results.values() if r.samples_ms and not r.skipped]
+    if latency:
+        made.append(_latency_chart(plt, latency, folder / "latency.png"))
+    return made
+
+
+def _throughput_chart(plt, results: dict[str, Result], path: Path) -> Path:
+    measured = [r for r in results.values() if r.rate is not None and r.baseline]
+    labels = [r.name for r in measured]
+    figure, axis = plt.subplots(figsize=(10, 0.6 * len(labels) + 1.5))
+    positions = range(len(labels))
+    axis.barh([p + 0.2 for p in positions], [r.rate for r in measured], height=0.4, label="measured")
+    axis.barh([p - 0.2 for p in positions], [_base_rate(r, results) for r in measured], height=0.4,
+              label="its baseline, same run", color="lightgray")
+    axis.set_yticks(list(positions), labels)
+    axis.set_xscale("log")
+    axis.set_xlabel("per second (log scale)")
+    axis.legend(loc="best")
+    axis.set_title("Throughput beside its baseline")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _base_rate(result: Result, results: dict[str, Result]) -> float:
+    base = results.get(result.baseline)
+    return base.rate if base and base.rate else math.nan
+
+
+def _latency_chart(plt, latency: list[Result], path: Path) -> Path:
+    figure, axis = plt.subplots(figsize=(10, 4))
+    for result in latency:
+        axis.hist(result.samples_ms, bins=60, histtype="step", label=result.name)
+    axis.set_xlabel("ms")
+    axis.set_ylabel("events")
+    axis.set_title("Latency distributions")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def document(results: dict[str, Result], machine: dict[str, str], *, mode: str, command: str, sizes: dict,
+             images: list[Path], docs: Path, methods: str) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Generated by `{command}` on {when} ({mode}). Do not edit by hand: run `make bench` again.",
+        "",
+    ]
+    if mode.startswith("quick"):
+        lines += ["> Quick mode: small sizes that check the harness, not the platform. Its numbers are not",
+                  "> measurements; run `make bench` for those.", ""]
+    lines += ["## Results", "", markdown_table(results), "",
+              "Every ratio is the measurement's rate over its baseline's rate, both measured in this run on this",
+              "machine, so the ratios travel between machines better than the absolute rates do.", ""]
+    lines += [f"![{p.stem}]({p.relative_to(docs.parent).as_posix()})" for p in images]
+    lines += ["", "## Machine", "", "| | |", "| --- | --- |"]
+    lines += [f"| {key} | {_cell(value)} |" for key, value in machine.items()]
+    lines += ["", "## Sizes", "", "| setting | value |", "| --- | --- |"]
+    lines += [f"| `{key}` | {value:,} |" for key, value in sizes.items()]
+    lines += ["", methods.strip(), ""]
+    return "\n".join(lines)

@@ -1,0 +1,138 @@
+"""The scheduler's timer firing, in the same two phases as the bare SKIP LOCKED loop: N reminder timers
+all due at once, then N pending for tomorrow while a steady trickle falls due (lateness).
+
+Timers are written straight into the scheduler's own table (a million LoanOverdue events would measure
+case handling, not firing), so this module knows that table's shape; an unknown shape is reported as
+not measured, naming the columns it found."""
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from .bench_context import Bench
+from .bench_results import NotMeasured, Result, percentile
+from .bench_services import environment
+
+SCHEMA = "scheduler"
+NEEDED = {"loan_id", "kind", "due_at", "status", "payload", "created_at", "fired_at"}
+
+
+async def timer_columns(connection: asyncpg.Connection) -> set[str]:
+    rows = await connection.fetch(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'timers'", SCHEMA)
+    return {row["column_name"] for row in rows}
+
+
+def reminder_payload(loan_id: str) -> str:
+    """What the scheduler's planner stores for an sms reminder (read back by firing.reminder_of)."""
+    now = datetime.now(UTC)
+    return json.dumps({
+        "borrower_id": f"b-{loan_id}", "channel": "sms", "template": "overdue_day1", "locale": "zh-CN",
+        "stage": "reminder", "not_before": now.isoformat(), "expires_at": (now + timedelta(hours=12)).isoformat(),
+        "policy_version": 1, "reason": "benchmark",
+    })
+
+
+async def seed(connection: asyncpg.Connection, due_ats: list[datetime]) -> datetime:
+    """Pending reminder timers without a case (as pre-due reminders are), one COPY, one transaction;
+    returns when they became visible to the scheduler."""
+    run = uuid.uuid4().hex[:6]
+    now = datetime.now(UTC)
+    payload = reminder_payload(f"sched-{run}")
+    records = [(f"sched-{run}-{n}", "reminder", due, payload, now) for n, due in enumerate(due_ats)]
+    await connection.copy_records_to_table("timers", schema_name=SCHEMA, records=records,
+                                           columns=["loan_id", "kind", "due_at", "payload", "created_at"])
+    committed = datetime.now(UTC)
+    # Statistics, as a long-lived table has them; the scheduler may already be firing meanwhile.
+    await connection.execute(f"ANALYZE {SCHEMA}.timers")
+    return committed
+
+
+async def wait_until_none_due(connection: asyncpg.Connection, timeout: float, *, partial: bool = False) -> bool:
+    """True when no due timer is left; on timeout NotMeasured, or False with `partial`."""
+    deadline = time.monotonic() + timeout
+    # EXISTS reads one entry of the partial index on pending due_at: cheap enough to poll under load.
+    query = f"SELECT EXISTS (SELECT 1 FROM {SCHEMA}.timers WHERE status = 'pending' AND due_at <= now())"
+    while await connection.fetchval(query):
+        if time.monotonic() > deadline:
+            if partial:
+                return False
+            left = await connection.fetchval(f"SELECT count(*) FROM {SCHEMA}.timers WHERE status = 'pending'"
+                                             " AND due_at <= now()")
+            raise NotMeasured(f"{left:,} due timers still pending after {timeout:.0f} s")
+        await asyncio.sleep(0.1)
+    return True
+
+
+async def fired_since(connection: asyncpg.Connection, since: datetime) -> tuple[int, datetime | None]:
+    row = await connection.fetchrow(
+        f"SELECT count(*) AS n, max(fired_at) AS last FROM {SCHEMA}.timers WHERE status = 'fired' AND fired_at >= $1",
+        since)
+    return row["n"], row["last"]
+
+
+async def scheduler_timers(bench: Bench, replicas: int = 1) -> list[Result]:
+    async with environment(bench, ["dunning-scheduler"] * replicas) as env:
+        connection = env.connection
+        found = await timer_columns(connection)
+        if not NEEDED <= found:
+            raise NotMeasured(f"scheduler.timers has ({', '.join(sorted(found)) or 'no table'}); "
+                              f"the benchmark seeds ({', '.join(sorted(NEEDED))})")
+        drain = await _drain(bench, connection)
+        if replicas > 1:
+            drain.key, drain.name = f"{drain.key}.scaled", f"{drain.name}, {replicas} replicas"
+            drain.extra |= env.services.peak_rss_mb()
+            return [drain]
+        steady = await _steady(bench, connection)
+        rss = env.services.peak_rss_mb()
+    drain.extra |= rss
+    steady.extra |= rss
+    return [drain, steady]
+
+
+async def scheduler_scaled(bench: Bench) -> list[Result]:
+    if bench.sizes.replicas < 2:
+        raise NotMeasured("replica scaling is off (--replicas 0)")
+    return await scheduler_timers(bench, bench.sizes.replicas)
+
+
+async def _drain(bench: Bench, connection: asyncpg.Connection) -> Result:
+    n = bench.sizes.timers
+    now = datetime.now(UTC)
+    # The scheduler's clock starts when the COPY commits and the timers become visible.
+    committed = await seed(connection, [now - timedelta(seconds=random.random() * 60) for _ in range(n)])
+    complete = await wait_until_none_due(connection, bench.sizes.drain_timeout, partial=True)
+    fired, last = await fired_since(connection, now - timedelta(seconds=1))
+    seconds = max((last - committed).total_seconds(), 1e-3) if last else 0.0
+    notes = [] if complete else [f"INCOMPLETE: {fired:,} of {n:,} within {bench.sizes.drain_timeout} s"]
+    notes.append(f"{n:,} reminder timers all due; each fired emits ReminderRequested to the outbox")
+    return Result("scheduler.timers", "scheduler firing due timers", fired, seconds, unit="actions/s", notes=notes)
+
+
+async def _steady(bench: Bench, connection: asyncpg.Connection) -> Result:
+    sizes = bench.sizes
+    now = datetime.now(UTC)
+    await seed(connection, [now + timedelta(days=1, seconds=random.random() * 3600) for _ in range(sizes.timers)])
+    count = sizes.timer_steady_rate * sizes.timer_steady_seconds
+    start = datetime.now(UTC) + timedelta(seconds=2)
+    window = [start + timedelta(seconds=i / sizes.timer_steady_rate) for i in range(count)]
+    await seed(connection, window)
+    await asyncio.sleep(max(0.0, (window[-1] - datetime.now(UTC)).total_seconds()))
+    await wait_until_none_due(connection, sizes.drain_timeout)
+    rows = await connection.fetch(
+        f"SELECT extract(epoch FROM fired_at - due_at) * 1000 AS ms, fired_at FROM {SCHEMA}.timers"
+        " WHERE due_at BETWEEN $1 AND $2 AND status = 'fired'", window[0], window[-1])
+    samples = [float(row["ms"]) for row in rows]
+    if not samples:
+        raise NotMeasured("none of the steady timers was fired")
+    seconds = (max(row["fired_at"] for row in rows) - window[0]).total_seconds()
+    result = Result("scheduler.timers_steady", f"scheduler timers, steady {sizes.timer_steady_rate:,}/s due",
+                    len(samples), seconds, unit="actions/s", samples_ms=samples,
+                    notes=[f"{sizes.timers:,} other timers pending"])
+    result.extra |= {"p50_ms": percentile(samples, 50), "p99_ms": percentile(samples, 99)}
+    return result

@@ -1,0 +1,34 @@
+"""The benchmark harness itself works: its baselines, at a tiny size, produce a table of real numbers."""
+
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    # `python -m tests.bench` imports this package from the checkout; pytest's importlib mode does not
+    # put the checkout on sys.path when started as `.venv/bin/pytest`.
+    sys.path.insert(0, str(REPO))
+
+from tests.bench.bench_cli import parse, run  # noqa: E402
+from tests.bench.bench_report import text_table  # noqa: E402
+
+TINY = ["--kafka-events", "200", "--insert-rows", "500", "--timers", "2000", "--timer-steady-rate", "200",
+        "--timer-steady-seconds", "1", "--http-calls", "100", "--http-concurrency", "10"]
+BASELINES = ("baseline.kafka_produce", "baseline.kafka_consume", "baseline.pg_insert", "baseline.skip_locked",
+             "baseline.skip_locked_steady", "baseline.http")
+
+
+def test_quick_baselines_print_a_table_of_numbers_and_write_the_document(tmp_path):
+    out = tmp_path / "benchmarks.md"
+    results = run(parse(["--quick", "--only", "baselines", "--unsafe-fast-postgres", "--out", str(out), *TINY]))
+
+    assert [key for key in BASELINES if results[key].rate is None] == []
+    assert results["baseline.skip_locked_steady"].extra["p99_ms"] >= 0
+    table = text_table(results)
+    for key in BASELINES:
+        line = next(line for line in table.splitlines() if line.startswith(results[key].name))
+        assert re.search(r"\d[\d,]* (events|actions|calls)/s", line), line
+    document = out.read_text()
+    assert "## Machine" in document and "| PostgreSQL |" in document
+    assert results["baseline.kafka_produce"].name in document

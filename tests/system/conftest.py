@@ -1,0 +1,61 @@
+"""Fixtures of the system tests: the whole platform as processes, and a Kafka client watching its bus."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dunning_platform.devstack.harness import Platform, new_platform, scratch_dir
+from dunning_platform.testing import BusWatcher
+
+TOPICS = [
+    "lending.repayment-events.v1", "dunning.loan-overdue.v1", "dunning.reminder-requested.v1",
+    "dunning.reminder-sent.v1", "dunning.case-escalated.v1", "dunning.legal-case.v1",
+]
+
+
+@pytest.fixture
+def platform_factory():
+    """`platform_factory(extra_env, root)` gives an unstarted Platform (in a fresh directory unless
+    `root` names one); every one is stopped, and its directory removed, after the test."""
+    made: list[Platform] = []
+    roots: set[Path] = set()
+
+    def make(extra_env: dict[str, str] | None = None, root: Path | None = None) -> Platform:
+        root = root or scratch_dir()
+        roots.add(root)
+        made.append(new_platform(root, extra_env))
+        return made[-1]
+
+    yield make
+    for platform in made:
+        platform.stop()
+    for root in roots:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def running_platform(request):
+    """The real platform, started once for a test module and stopped (as by Ctrl-C) after it. When a
+    test failed, its state dir (logs included) is kept and named."""
+    failures_before = request.session.testsfailed
+    root = scratch_dir()
+    platform = new_platform(root)
+    platform.start()
+    try:
+        platform.wait_until_ready()
+        yield platform
+    finally:
+        platform.stop()
+        if request.session.testsfailed == failures_before:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print(f"\nthe platform's state and logs are kept in {root}")
+
+
+@pytest.fixture(scope="module")
+def bus(running_platform: Platform):
+    watcher = BusWatcher(running_platform.broker, TOPICS + [f"{topic}.dlq" for topic in TOPICS])
+    watcher.wait_until_assigned()
+    yield watcher
+    watcher.close()
