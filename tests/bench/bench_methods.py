@@ -67,5 +67,6 @@ table the harness cannot seed) is "not measured" with the reason, and the others
 
 The machine is shared and small (2 cores run the broker, PostgreSQL, the services and the load
 generator together), so absolute rates move with whatever else runs; the ratios, measured minutes apart
-on the same machine, move much less. The load average at the start is printed with the machine.
+on the same machine, move much less. The load averages at the start and the end are printed with the
+machine.
 """

@@ -49,10 +49,9 @@ async def environment(bench: Bench, names: list[str], *, provider: bool = False)
         await kafka.create_bus_topics(bootstrap)
         if provider:
             services.provider = await asyncio.to_thread(start_provider, bench.stack)
-        for svc in dict.fromkeys(chosen):
-            await services.migrate(svc)
-        for svc in chosen:
-            await services.start(svc)
+        # All at once, as `make run` does: their schemas and processes do not touch each other.
+        await all_of(services.migrate(svc) for svc in dict.fromkeys(chosen))
+        await all_of(services.start(svc) for svc in chosen)
         connection = await bench.stack.connect(database)
         yield Environment(services, database, connection)
     finally:
@@ -62,6 +61,15 @@ async def environment(bench: Bench, names: list[str], *, provider: bool = False)
         bench.profiles.update(services.profiles)
         bench.stack.stop_broker(bootstrap)
         await bench.stack.drop_database(database)
+
+
+async def all_of(coroutines) -> None:
+    """Run them together; raise the first failure only once every one has finished, so no process
+    is still starting when the environment stops the others."""
+    outcomes = await asyncio.gather(*coroutines, return_exceptions=True)
+    failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    if failures:
+        raise failures[0]
 
 
 async def count(environment: Environment, query: str, *args) -> int:

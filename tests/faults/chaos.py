@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
-from confluent_kafka.admin import AdminClient, NewTopic
 
 from dunning_platform.devstack.broker import start_tansu
 from dunning_platform.devstack.harness import Platform
@@ -22,9 +21,6 @@ from dunning_platform.devstack.processes import Child, free_port, port_in_use
 from dunning_platform.devstack.services import SERVICES, service as service_named
 from dunning_platform.devstack.supervisor import CRASH_LIMIT, CRASH_WINDOW_SECONDS
 
-TOPICS = ["lending.repayment-events.v1", "dunning.loan-overdue.v1", "dunning.reminder-requested.v1",
-          "dunning.reminder-sent.v1", "dunning.case-escalated.v1", "dunning.legal-case.v1"]
-PARTITIONS = 4
 # The supervisor gives up on a service that dies within CRASH_WINDOW_SECONDS of starting CRASH_LIMIT
 # times in a row, and backs off 2^n seconds from the second such death: two quick kills in a row at most,
 # then one after the window, keeps it restarting promptly.
@@ -150,19 +146,6 @@ def tansu_process(platform: Platform) -> psutil.Process | None:
     return None
 
 
-def create_topics(bootstrap: str) -> None:
-    """What every service does at start-up: the topics and their .dlq twins (auto-creation is off)."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    names = TOPICS + [f"{topic}.dlq" for topic in TOPICS]
-    futures = admin.create_topics([NewTopic(name, PARTITIONS, 1) for name in names], operation_timeout=30)
-    for name, future in futures.items():
-        try:
-            future.result(30)
-        except Exception as error:  # noqa: BLE001 - a service may have created it first
-            if "TOPIC_ALREADY_EXISTS" not in str(error) and "already exists" not in str(error):
-                raise
-
-
 def restart_broker(platform: Platform) -> Child:
     """SIGKILL Tansu and start a fresh one on the same port: topics, records and offsets are gone, and
     until someone creates the topics again no relay can publish. The supervisor does not watch the
@@ -208,6 +191,20 @@ def service_env(platform: Platform, name: str) -> dict[str, str]:
         if time.monotonic() > deadline:
             raise LookupError(f"{name} is not running")
         time.sleep(0.2)
+
+
+def restart_service(platform: Platform, name: str, timeout: float = 20) -> None:
+    """SIGTERM, as an operator restarts a service (SIGKILL if it hangs); the supervisor starts it again."""
+    process = service_process(platform, name)
+    if process is None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except psutil.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+    except psutil.NoSuchProcess:
+        pass
 
 
 # Replicas

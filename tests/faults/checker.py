@@ -133,10 +133,12 @@ async def check_all(admin_dsn: str, expected: Expected, *, bootstrap: str, provi
         await check_notification(db, expected, provider_url, report)
         await check_nothing_stuck(db, report)
         dead_letters = await outbox_dead_letters(db)
+        published = await outbox_events_by_topic(db)
     finally:
         await connection.close()
     on_topics = read_topics(bootstrap)
     check_poison(expected, dead_letters, on_topics, report)
+    check_published(published, on_topics, report)
     return report
 
 
@@ -219,7 +221,8 @@ async def check_scheduler(db: Database, expected: Expected, report: Report) -> d
 async def check_legal(db: Database, expected: Expected, escalated_cases: dict[str, str], report: Report) -> None:
     inbox = await db.inbox_ids("legal")
     wanted = {e["id"] for e in await db.outbox("scheduler", "CaseEscalated") if e["data"]["loan_id"] in expected.loans}
-    report.add("legal inbox: CaseEscalated", len(wanted), len(wanted & inbox), lost=wanted - inbox)
+    wanted |= expected.booking_ids
+    report.add("legal inbox: LoanBooked, CaseEscalated", len(wanted), len(wanted & inbox), lost=wanted - inbox)
     rows = await db.c.fetch("SELECT legal_case_id, case_id, loan_id FROM legal.legal_cases WHERE loan_id = ANY($1::text[])",
                             list(expected.loans))
     per_case = Counter(row["case_id"] for row in rows)
@@ -242,8 +245,9 @@ async def check_notification(db: Database, expected: Expected, provider_url: str
     requested = [e for e in unique_event_ids(await db.outbox("scheduler", "ReminderRequested"))
                  if e["data"]["loan_id"] in expected.loans]
     inbox = await db.inbox_ids("notification")
-    report.add("notification inbox: ReminderRequested", len(requested), sum(e["id"] in inbox for e in requested),
-               lost=[e["id"] for e in requested if e["id"] not in inbox])
+    wanted = {e["id"] for e in requested} | expected.booking_ids
+    report.add("notification inbox: LoanBooked, ReminderRequested", len(wanted), len(wanted & inbox),
+               lost=wanted - inbox)
     same = Counter(_logical_reminder(e["data"]) for e in requested)
     report.add("scheduler: each reminder requested once", len(same), len(requested),
                duplicated=[k for k, n in same.items() if n > 1])
@@ -331,6 +335,27 @@ def check_poison(expected: Expected, dead_letters: dict[str, list[dict]], on_top
                lost=lost_topic + no_reason)
     report.facts.append(("poison sent, by kind", dict(kinds)))
     report.facts.append(("dead letters on the topics, by topic", {t: len(r) for t, r in on_topics.items() if t.endswith(".dlq")}))
+
+
+async def outbox_events_by_topic(db: Database) -> dict[str, set[str]]:
+    found = defaultdict(set)
+    for schema in SERVICE_SCHEMAS:
+        for row in await db.c.fetch(f"SELECT topic, event_id FROM {schema}.outbox WHERE event_id IS NOT NULL"):
+            found[row["topic"]].add(row["event_id"])
+    return found
+
+
+def check_published(published: dict[str, set[str]], on_topics: dict, report: Report) -> None:
+    """Every event an outbox holds is on its topic, at least once (after a broker restart, again)."""
+    for topic, ids in sorted(published.items()):
+        seen = Counter()
+        for record in on_topics.get(topic, []):
+            try:
+                seen[json.loads(record["value"])["id"]] += 1
+            except (ValueError, KeyError, TypeError):
+                continue
+        report.add(f"on {topic}: every outbox event", len(ids), len(ids & set(seen)), lost=ids - set(seen))
+        report.facts.append((f"{topic}: records / distinct events", f"{sum(seen.values())} / {len(seen)}"))
 
 
 def read_topics(bootstrap: str, timeout: float = 120) -> dict[str, list[dict]]:

@@ -173,11 +173,15 @@ class FaultRun:
         self.note(f"injected {self.sizes.poison_per_kind} poison message(s) of each of 6 kinds")
 
     def _restart_broker(self, platform: Platform, driver: Driver, started_at: datetime, started: float) -> None:
-        """The broker forgets everything. The recovery: every service's outbox marked for re-publishing
-        since the run began *before* the topics exist again (so no relay publishes a newer event ahead of
-        an older one of the same loan), then the topics, then the lending platform re-sends what it sent
-        since then. Consumers skip what they already applied. No service may start meanwhile: each
-        creates the topics at start-up, so the kills pause until the recovery is done."""
+        """The broker forgets everything: topics, records, committed offsets. The recovery, in this order:
+        1. every service's outbox marked for re-publishing since the run began, while no topic exists
+           (auto-creation is off), so no relay can publish a newer event ahead of an older one of a loan;
+        2. every service restarted: a consumer that lived through the restart would go on fetching from
+           its old positions and skip the start of the new, refilled partitions; a new one starts from
+           the earliest offset, since the new broker has none committed. Each creates the topics at start;
+        3. the lending platform re-sends what it sent since the run began.
+        Consumers skip what they already applied. Kills pause meanwhile: a service starting on its own
+        would create the topics before step 1 is done."""
         for killer in self.killers:
             killer.allowed.clear()
         chaos.wait_until_running(platform, [svc.name for svc in SERVICES])
@@ -185,8 +189,10 @@ class FaultRun:
         self.note("broker killed and started again, empty")
         for line in chaos.republish_outboxes(platform, started_at):
             self.note(f"dunning outbox republish {line}")
-        chaos.create_topics(platform.broker)
-        self.note("topics created again")
+        for svc in SERVICES:
+            chaos.restart_service(platform, svc.name)
+        chaos.wait_until_running(platform, [svc.name for svc in SERVICES])
+        self.note("every service restarted; topics created again at their start")
         for killer in self.killers:
             killer.allowed.set()
         self.note(f"the lending platform re-sent {driver.resend_since(started)} message(s)")

@@ -153,6 +153,26 @@ def test_a_second_run_reuses_the_state_dir(stand_in_platform, stand_in_env, plat
     assert second.leftovers() == []
 
 
+def test_a_killed_supervisor_takes_its_services_along_and_the_next_run_recovers(stand_in_env, platform_factory):
+    crashed = platform_factory(stand_in_env).start()
+    crashed.wait_until_ready()
+    postmaster = int((crashed.state_dir / "pg" / "postmaster.pid").read_text().split()[0])
+
+    crashed.process.kill()
+    crashed.process.wait()
+
+    # PostgreSQL runs on (it is a daemon of its own and the next run attaches to it); nothing else does.
+    wait_for(lambda: crashed.leftovers() == [leftover_of(crashed, postmaster)], what="the children to exit")
+    recovered = platform_factory(stand_in_env, root=crashed.state_dir.parent).start()
+    recovered.wait_until_ready()
+    assert recovered.stop() == 0
+    assert recovered.leftovers() == [] and crashed.leftovers() == []
+
+
+def leftover_of(platform, pid: int) -> str:
+    return next((line for line in platform.leftovers() if line.startswith(f"{pid} ")), "")
+
+
 def test_a_port_in_use_is_named_instead_of_shared(platform_factory, stand_in_env):
     platform = platform_factory(stand_in_env)
     with socket.socket() as squatter:

@@ -209,7 +209,8 @@ def test_the_same_loan_booked_twice_gives_one_case_and_one_reminder(bus, api, ru
     # A repayment after the duplicates, on the same key, is handled after them all; once the case is
     # resolved, nothing the duplicates could have caused is still on its way.
     overdue = bus.wait_for(topic=LOAN_OVERDUE, type="LoanOverdue", loan_id=loan_id)["data"]
-    bus.publish(REPAYMENTS, repayment(loan_id, Decimal(overdue["overdue_amount"]) + Decimal(overdue["penalty_accrued"])))
+    owed = Decimal(overdue["overdue_amount"]) + Decimal(overdue["penalty_accrued"])
+    bus.publish(REPAYMENTS, repayment(loan_id, owed))
     wait_for(lambda: api.cases(loan_id)[0]["status"] == "resolved", what="the case to be resolved")
     assert len(api.cases(loan_id)) == 1
     assert len(bus.events(topic=LOAN_OVERDUE, type="LoanOverdue", loan_id=loan_id)) == 1

@@ -65,7 +65,7 @@ async def seed(dsn: str, total: int, backlog: int, steady: int) -> None:
     due_times += [now + timedelta(days=30, seconds=i) for i in range(total - len(due_times))]
     body = payload(now)
     records = [
-        (uuid.uuid4(), f"S-{i}" if aside <= i < aside + steady else f"L-{i % 100000}", "reminder", due, body, now)
+        (uuid.uuid4(), f"S-{i - aside}" if aside <= i < aside + steady else f"L-{i % 100000}", "reminder", due, body, now)
         for i, due in enumerate(due_times)
     ]
     connection = await asyncpg.connect(dsn)
@@ -84,7 +84,7 @@ async def fall_due_steadily(dsn: str, start: datetime, rate: int) -> None:
     connection = await asyncpg.connect(dsn)
     try:
         await connection.execute(
-            f"UPDATE {SCHEMA}.timers SET due_at = $1 + (substr(loan_id, 3)::int / $2::float) * interval '1 second' "
+            f"UPDATE {SCHEMA}.timers SET due_at = $1::timestamptz + (substr(loan_id, 3)::int / $2::float) * interval '1 second' "
             "WHERE loan_id LIKE 'S-%' AND status = 'pending'",
             start, rate,
         )

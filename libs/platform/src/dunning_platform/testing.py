@@ -78,7 +78,10 @@ class DatabaseFactory:
                 database = _unique_name(f"template_{svc.schema}")
                 urls = await bootstrap(self.admin_url, self.passwords, database=database)
                 self._templates[name] = database
-                env = {f"{svc.env_prefix}DATABASE_URL": urls[svc.name], f"{svc.env_prefix}TOKENS_FILE": str(self.tokens_file)}
+                env = {
+                    f"{svc.env_prefix}DATABASE_URL": urls[svc.name],
+                    f"{svc.env_prefix}TOKENS_FILE": str(self.tokens_file),
+                }
                 await migrate(svc, env, repo_root())
             return self._templates[name]
 
@@ -184,7 +187,8 @@ def make_token(tokens_file: Path) -> Callable[..., str]:
     """`make_token("cases:read", lender="acme")` returns the plaintext of a new token with those scopes."""
 
     def issue(*scopes: str, lender: str | None = None) -> str:
-        return issue_token(tokens_file, name=f"test {' '.join(scopes) or 'no scopes'}", scopes=list(scopes), lender=lender)
+        name = f"test {' '.join(scopes) or 'no scopes'}"
+        return issue_token(tokens_file, name=name, scopes=list(scopes), lender=lender)
 
     return issue
 
@@ -194,9 +198,9 @@ def pii_key() -> str:
     return Fernet.generate_key().decode()
 
 
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2, what: str = "condition") -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2, what: str = "condition"
+) -> Any:
     """Poll `condition` until it returns something truthy and return that; fail after `timeout` seconds.
     Asynchronous effects (a consumer group forming, an outbox relay) are awaited, not slept through."""
     deadline = time.monotonic() + timeout
@@ -252,7 +256,12 @@ class BusWatcher:
             message = self._consumer.poll(0.1)
             if message is None or message.error():
                 continue
-            record = {"topic": message.topic(), "key": (message.key() or b"").decode(), "event": json.loads(message.value())}
+            key = (message.key() or b"").decode(errors="replace")
+            try:
+                event = json.loads(message.value())
+            except ValueError:  # a poison message sent on purpose; kept, so a DLQ test can find it
+                event = {"raw": message.value().decode(errors="replace")}
+            record = {"topic": message.topic(), "key": key, "event": event}
             with self._lock:
                 self._seen.append(record)
 
@@ -276,7 +285,7 @@ class BusWatcher:
                 continue
             if type and event.get("type") != type:
                 continue
-            if loan_id and event.get("data", {}).get("loan_id") != loan_id:
+            if loan_id and (event.get("data") or {}).get("loan_id") != loan_id:
                 continue
             unique.setdefault((event.get("source"), event.get("id")), event)
         return list(unique.values())

@@ -95,3 +95,16 @@ async def test_an_unknown_loan_is_not_found(ingestion, admin_token):
     _, client = ingestion
     response = await client.get(f"/v1/loans/{new_loan_id()}", headers=auth(admin_token))
     assert response.status_code == 404
+
+
+async def test_a_lender_token_cannot_touch_another_lenders_loans(ingestion, admin_token, make_token):
+    _, client = ingestion
+    loan_id = new_loan_id()
+    await client.post("/v1/repayment-events", json=loan_booked(loan_id, ("2026-02-10", "1000", "50")), headers=auth(admin_token))
+    other = auth(make_token("events:write", lender="other-bank"))
+
+    payment = await client.post("/v1/repayment-events", json=repayment(loan_id, "10"), headers=other)
+    booking = await client.post("/v1/repayment-events", json=loan_booked(new_loan_id(), ("2026-02-10", "1", "0")), headers=other)
+
+    assert (payment.status_code, payment.json()["errors"][0]["field"]) == (422, "data.loan_id")
+    assert (booking.status_code, booking.json()["errors"][0]["field"]) == (422, "data.lender")

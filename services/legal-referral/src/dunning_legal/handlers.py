@@ -11,6 +11,7 @@ from dunning_contracts import CloudEvent
 from dunning_contracts.events import CaseEscalated, LoanBooked, LoanOverdue, OverdueCleared, ReminderSent
 from dunning_legal.adapters.orm import ContactAttempt, OverdueEntry
 from dunning_legal.adapters.repository import LegalRepository
+from dunning_legal.domain.intake import Escalation, LoanState, reason_not_to_refer
 from dunning_legal.referrals import ReferralPolicy, apply_move, open_referral
 from dunning_messaging import Handler, UnitOfWork
 
@@ -22,13 +23,14 @@ async def on_case_escalated(uow: UnitOfWork, event: CloudEvent, data: CaseEscala
         return
     repo = LegalRepository(uow.session)
     loan = await repo.lock_loan(data.loan_id)
-    if await repo.case_for_collection_case(data.case_id):
-        return
-    if loan.cleared_at is not None and loan.cleared_at >= data.escalated_at:
-        log.info("loan %s was cured after case %s was escalated; nothing to refer", data.loan_id, data.case_id)
-        return
-    if await repo.open_cases_of_loan(data.loan_id):
-        log.info("loan %s already has an open referral; case %s not referred again", data.loan_id, data.case_id)
+    state = LoanState(
+        already_referred_case=await repo.case_for_collection_case(data.case_id) is not None,
+        open_referral_of_loan=bool(await repo.open_cases_of_loan(data.loan_id)),
+        cleared_at=loan.cleared_at,
+    )
+    refusal = reason_not_to_refer(Escalation(data.case_id, data.to_stage, data.escalated_at), state)
+    if refusal:
+        log.info("case %s of loan %s not referred: %s", data.case_id, data.loan_id, refusal)
         return
     await open_referral(uow, data, policy)
 

@@ -3,7 +3,7 @@ talk to it the way other services do: over the bus."""
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,7 +27,9 @@ from dunning_contracts.events import (
 from dunning_legal.config import Settings
 from dunning_legal.main import create_service_app
 from dunning_platform.clock import FixedClock
+from dunning_platform.devstack.broker import external_bootstrap, start_tansu
 from dunning_platform.devstack.postgres import asyncpg_dsn
+from dunning_platform.devstack.processes import free_port
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 UPSTREAM = "urn:test:upstream"
@@ -131,6 +133,33 @@ async def _read_all(consumer: AIOKafkaConsumer, topic: str) -> list[CloudEvent]:
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     await consumer._client.force_metadata_update()
     return consumer._client.cluster.partitions_for_topic(topic) or set()
+
+
+@pytest.fixture(scope="package")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One broker for all of this service's integration tests: the first consumer group to join a fresh
+    Tansu waits far longer than later ones, and every test works on loans of its own."""
+    external = external_bootstrap()
+    if external:
+        yield external
+        return
+    broker, port = _start_tansu(tmp_path_factory.mktemp("tansu") / "tansu.log")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        broker.stop(timeout=5)
+
+
+def _start_tansu(log_path, attempts: int = 5):
+    # Another process may take the free port between the probe and the broker's bind; then try another.
+    for attempt in range(attempts):
+        port = free_port()
+        try:
+            return start_tansu(port, log_path), port
+        except RuntimeError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture

@@ -30,7 +30,10 @@ async def bootstrap(
         await _prepare_schemas(admin_url, database, services)
     finally:
         await admin.close()
-    return {svc.name: with_login(admin_url, user=svc.role, password=passwords[svc.role], database=database) for svc in services}
+    return {
+        svc.name: with_login(admin_url, user=svc.role, password=passwords[svc.role], database=database)
+        for svc in services
+    }
 
 
 async def _ensure_role(admin: asyncpg.Connection, role: str, password: str, schema: str) -> None:
@@ -38,7 +41,8 @@ async def _ensure_role(admin: asyncpg.Connection, role: str, password: str, sche
     verb = "ALTER" if exists else "CREATE"
     # No superuser, no role or database creation: a service can only use what it owns.
     await admin.execute(
-        f"{verb} ROLE {_ident(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD {_literal(password)}"
+        f"{verb} ROLE {_ident(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT"
+        f" PASSWORD {_literal(password)}"
     )
     await admin.execute(f"ALTER ROLE {_ident(role)} SET search_path = {_ident(schema)}")
 
@@ -62,9 +66,10 @@ async def _prepare_schemas(admin_url: str, database: str, services: tuple[Servic
     try:
         await connection.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
         for svc in services:
-            await connection.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(svc.schema)} AUTHORIZATION {_ident(svc.role)}")
-            await connection.execute(f"ALTER SCHEMA {_ident(svc.schema)} OWNER TO {_ident(svc.role)}")
-            await connection.execute(f"REVOKE ALL ON SCHEMA {_ident(svc.schema)} FROM PUBLIC")
+            schema, role = _ident(svc.schema), _ident(svc.role)
+            await connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}")
+            await connection.execute(f"ALTER SCHEMA {schema} OWNER TO {role}")
+            await connection.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
     finally:
         await connection.close()
 

@@ -4,6 +4,7 @@ external one named by an admin URL. Only URLs leave this module."""
 import asyncio
 import logging
 import os
+import subprocess
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,11 @@ class EmbeddedPostgres:
         if not (self.pgdata / "postmaster.pid").exists():
             return
         log.info("stopping PostgreSQL in %s", self.pgdata)
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.system_user, timeout=60)
+        try:
+            # fast: roll back open transactions and disconnect clients, then a clean shutdown checkpoint.
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.system_user, timeout=60)
+        except subprocess.CalledProcessError:
+            log.warning("PostgreSQL in %s was not running (a stale postmaster.pid)", self.pgdata)
 
 
 def start_embedded(pgdata: Path, *, durable: bool = True) -> EmbeddedPostgres:
@@ -136,7 +141,8 @@ def _restart(embedded: EmbeddedPostgres) -> None:
     log.info("restarting PostgreSQL to apply settings")
     # restart reuses the options of the last start (postmaster.opts): socket only, same socket dir.
     log_file = str(embedded.pgdata / "log")
-    pg_ctl(["-w", "-m", "fast", "-l", log_file, "restart"], pgdata=embedded.pgdata, user=embedded.system_user, timeout=60)
+    arguments = ["-w", "-m", "fast", "-l", log_file, "restart"]
+    pg_ctl(arguments, pgdata=embedded.pgdata, user=embedded.system_user, timeout=60)
 
 
 def external_admin_url() -> str | None:

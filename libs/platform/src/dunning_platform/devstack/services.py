@@ -24,7 +24,8 @@ SERVICES: tuple[Service, ...] = (
         "dunning-scheduler", "dunning-scheduler", "dunning_scheduler", "scheduler", "scheduler_svc", "SCHEDULER_", 8002
     ),
     Service(
-        "notification", "notification", "dunning_notification", "notification", "notification_svc", "NOTIFICATION_", 8003
+        "notification", "notification", "dunning_notification", "notification", "notification_svc",
+        "NOTIFICATION_", 8003,
     ),
     Service("legal-referral", "legal-referral", "dunning_legal", "legal", "legal_svc", "LEGAL_", 8004),
 )

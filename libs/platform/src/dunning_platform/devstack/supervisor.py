@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from dunning_platform.devstack import state as secrets
 from dunning_platform.devstack.bootstrap import bootstrap
 from dunning_platform.devstack.broker import external_bootstrap, start_tansu
 from dunning_platform.devstack.environment import SharedConfig, http_port, provider_ports, service_env
@@ -19,7 +18,7 @@ from dunning_platform.devstack.migrate import migrate_all
 from dunning_platform.devstack.postgres import EmbeddedPostgres, external_admin_url, start_embedded
 from dunning_platform.devstack.processes import Child, base_env, port_in_use, stop_all, wait_for_port
 from dunning_platform.devstack.services import BROKER_PORT, SERVICES, Service
-from dunning_platform.devstack.state import StateDir, repo_root
+from dunning_platform.devstack.state import StateDir, admin_token, pii_key, repo_root, role_passwords
 
 READY_BAR_SECONDS = 90
 # A service that dies this soon after starting, this many times in a row, is broken, not unlucky.
@@ -52,12 +51,14 @@ class Stack:
     tansu: Child | None = None
     provider: Child | None = None
     running: list[Running] = field(default_factory=list)
+    started_at: float = field(default_factory=time.monotonic)
+    announced: bool = False
+    warned_slow: bool = False
 
     def start(self) -> None:
         self._check_ports()
         admin_url = self._start_postgres()
-        bootstrap_servers, idempotence = self._start_broker()
-        shared = self._shared_config(bootstrap_servers, idempotence)
+        shared = self._shared_config(*self._start_broker())
         urls = self._prepare_database(admin_url)
         envs = {svc.name: service_env(svc, urls[svc.name], shared) for svc in self.services}
         self._start_provider(shared)
@@ -96,19 +97,19 @@ class Stack:
         return f"127.0.0.1:{port}", False
 
     def _shared_config(self, bootstrap_servers: str, idempotence: bool) -> SharedConfig:
-        secrets.admin_token(self.state)
+        admin_token(self.state)  # issued on the first start, into the tokens file every service reads
         port, smtp_port = provider_ports()
         return SharedConfig(
             kafka_bootstrap=bootstrap_servers,
             kafka_idempotence=idempotence,
             tokens_file=self.state.tokens_file,
-            pii_key=secrets.pii_key(self.state.pii_key_file),
+            pii_key=pii_key(self.state.pii_key_file),
             provider_port=port,
             provider_smtp_port=smtp_port,
         )
 
     def _prepare_database(self, admin_url: str) -> dict[str, str]:
-        passwords = secrets.role_passwords(self.state.secrets_file, [svc.role for svc in SERVICES])
+        passwords = role_passwords(self.state.secrets_file, [svc.role for svc in SERVICES])
         return asyncio.run(bootstrap(admin_url, passwords))
 
     def _start_provider(self, shared: SharedConfig) -> None:
@@ -131,22 +132,25 @@ class Stack:
 
     def watch(self) -> None:
         """Announce each service when ready; restart one that dies. Returns only by Shutdown or failure."""
-        started = time.monotonic()
-        announced_all = warned_slow = False
         with httpx.Client(timeout=1.0) as client:
             while True:
                 for entry in self.running:
                     self._check(entry, client)
-                if not announced_all and all(entry.ready for entry in self.running):
-                    announced_all = True
-                    say(f"all services ready in {time.monotonic() - started:.1f} s")
-                    say(f"admin token: {self.state.admin_token_file}")
-                    say(f"logs: {self.state.logs}; press Ctrl-C to stop")
-                if not announced_all and not warned_slow and time.monotonic() - started > READY_BAR_SECONDS:
-                    warned_slow = True
-                    waiting = [entry.service.name for entry in self.running if not entry.ready]
-                    say(f"still waiting for {', '.join(waiting)}; see their logs in {self.state.logs}")
-                time.sleep(0.2 if not announced_all else 1.0)
+                self._report_progress()
+                time.sleep(1.0 if self.announced else 0.2)
+
+    def _report_progress(self) -> None:
+        if self.announced:
+            return
+        if all(entry.ready for entry in self.running):
+            self.announced = True
+            say(f"all services ready in {time.monotonic() - self.started_at:.1f} s")
+            say(f"admin token: {self.state.admin_token_file}")
+            say(f"logs: {self.state.logs}; press Ctrl-C to stop")
+        elif not self.warned_slow and time.monotonic() - self.started_at > READY_BAR_SECONDS:
+            self.warned_slow = True
+            waiting = [entry.service.name for entry in self.running if not entry.ready]
+            say(f"still waiting for {', '.join(waiting)}; see their logs in {self.state.logs}")
 
     def _check(self, entry: Running, client: httpx.Client) -> None:
         code = entry.child.exit_code()
@@ -169,12 +173,15 @@ class Stack:
         entry.ready = False
 
     def stop(self) -> None:
-        stop_all([entry.child for entry in self.running])
-        for child in (self.provider, self.tansu):
-            if child is not None:
-                child.stop(timeout=5)
-        if self.postgres is not None:
-            self.postgres.stop()
+        """Services first (they drain and commit), then what they use; a failing step does not stop the rest."""
+        steps = [lambda: stop_all([entry.child for entry in self.running])]
+        steps += [child.stop for child in (self.provider, self.tansu) if child is not None]
+        steps += [self.postgres.stop] if self.postgres is not None else []
+        for step in steps:
+            try:
+                step()
+            except Exception as error:  # noqa: BLE001 - report it and go on stopping the others
+                say(f"while stopping: {error!r}")
 
 
 def _is_ready(client: httpx.Client, port: int) -> bool:

@@ -59,10 +59,14 @@ def reminder_dispatcher(settings: Settings, catalogue: TemplateCatalogue, vault:
         # One INFO line per provider call would drown the service's own logs.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         timeout = httpx.Timeout(settings.provider_timeout_s)
+        # As many kept-alive connections as calls in flight: the default keeps 20 and reconnects the rest.
+        limits = httpx.Limits(
+            max_connections=settings.dispatch_concurrency, max_keepalive_connections=settings.dispatch_concurrency
+        )
         wake = Wakeup(settings.database_url.get_secret_value())
         async with AsyncExitStack() as stack:
             clients = {
-                name: await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=timeout))
+                name: await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits))
                 for name, url in _provider_urls(settings).items()
             }
             dispatcher = Dispatcher(
