@@ -8,7 +8,7 @@ LOCAL_PACKAGES := libs/contracts libs/messaging libs/platform \
 	services/ingestion services/dunning-scheduler services/notification services/legal-referral
 TEST_PATHS = $(wildcard libs/*/tests) $(wildcard services/*/tests) tests
 
-.PHONY: install run test
+.PHONY: install run test bench
 
 install: $(STAMP)
 
@@ -24,3 +24,8 @@ run: install
 
 test: install
 	$(PY) -m pytest $(TEST_PATHS)
+
+# make bench: every service's throughput beside the machine's own limits; writes docs/benchmarks.md.
+# `make bench BENCH_ARGS=--quick` checks the harness in a few minutes.
+bench: install
+	$(PY) -m tests.bench $(BENCH_ARGS)

@@ -4,6 +4,7 @@ docs/benchmarks.md and its charts."""
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 import time
 import traceback
@@ -194,7 +195,18 @@ def _write(
     print(f"\nwrote {out}" + (f" and {len(images)} chart(s)" if images else " (no charts: matplotlib is not installed)"))
 
 
+def _interrupt(signum, _frame) -> None:
+    # SIGTERM (a timeout, a CI cancel) unwinds like Ctrl-C, so the embedded PostgreSQL, which would
+    # outlive this process, is stopped by the stack's cleanup.
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
-    run(parse(argv))
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        run(parse(argv))
+    except KeyboardInterrupt:
+        print("interrupted; the stack was stopped", file=sys.stderr)
+        return 130
     return 0

@@ -1,6 +1,7 @@
 """The faults: SIGKILL to services at random moments, a PostgreSQL restart, a broker restart (with the
 recovery an operator runs after it), and replicas that join and leave a consumer group."""
 
+import asyncio
 import os
 import random
 import signal
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import psutil
 
 from dunning_platform.devstack.broker import start_tansu
@@ -89,14 +91,21 @@ class Killer:
             if quick and self.quick_in_a_row >= QUICK_KILLS_IN_A_ROW:
                 time.sleep(CRASH_WINDOW_SECONDS + 2 - uptime)
                 continue
-            try:
-                process.send_signal(signal.SIGKILL)
-            except psutil.NoSuchProcess:
-                continue
-            self.quick_in_a_row = self.quick_in_a_row + 1 if quick else 0
-            self.done += 1
-            self.log.append(f"{time.time():.1f} pid {process.pid} after {uptime:.1f} s")
-            return
+            if self.kill(process):
+                self.done += 1
+                return
+
+    def kill(self, process: psutil.Process) -> bool:
+        """SIGKILL, counted as the supervisor counts it (a quick death is one within its crash window)."""
+        try:
+            uptime = time.time() - process.create_time()
+            process.send_signal(signal.SIGKILL)
+        except psutil.NoSuchProcess:
+            return False
+        quick = uptime < CRASH_WINDOW_SECONDS + 2
+        self.quick_in_a_row = self.quick_in_a_row + 1 if quick else 0
+        self.log.append(f"{time.time():.1f} pid {process.pid} after {uptime:.1f} s")
+        return True
 
 
 def wait_until_running(platform: Platform, names: list[str], timeout: float = 120) -> None:
@@ -146,10 +155,8 @@ def tansu_process(platform: Platform) -> psutil.Process | None:
     return None
 
 
-def restart_broker(platform: Platform) -> Child:
-    """SIGKILL Tansu and start a fresh one on the same port: topics, records and offsets are gone, and
-    until someone creates the topics again no relay can publish. The supervisor does not watch the
-    broker, so the new one is ours to stop."""
+def kill_broker(platform: Platform) -> None:
+    """SIGKILL Tansu: topics, records and committed offsets are gone with it."""
     process = tansu_process(platform)
     if process is None:
         raise LookupError("the broker is not running")
@@ -158,8 +165,13 @@ def restart_broker(platform: Platform) -> Child:
     deadline = time.monotonic() + 10
     while port_in_use(platform.ports["broker"]) and time.monotonic() < deadline:
         time.sleep(0.05)
-    log_path = platform.state_dir / "logs" / "tansu-restarted.log"
-    return start_tansu(platform.ports["broker"], log_path)
+
+
+def start_broker(platform: Platform) -> Child:
+    """A fresh, empty Tansu on the same port. It creates a topic for anyone who asks for its metadata,
+    so no client may reach it before the outboxes are marked. The supervisor does not watch the broker,
+    so this one is ours to stop."""
+    return start_tansu(platform.ports["broker"], platform.state_dir / "logs" / "tansu-restarted.log")
 
 
 def republish_outboxes(platform: Platform, since: datetime) -> list[str]:
@@ -193,18 +205,30 @@ def service_env(platform: Platform, name: str) -> dict[str, str]:
         time.sleep(0.2)
 
 
-def restart_service(platform: Platform, name: str, timeout: float = 20) -> None:
-    """SIGTERM, as an operator restarts a service (SIGKILL if it hangs); the supervisor starts it again."""
-    process = service_process(platform, name)
-    if process is None:
-        return
-    process.send_signal(signal.SIGTERM)
+def freeze(platform: Platform, admin_dsn: str, names: list[str]) -> list[psutil.Process]:
+    """SIGSTOP, and their database sessions ended: the services are as good as stopped (a relay frozen
+    mid-transaction would otherwise hold its outbox rows locked), yet the supervisor sees them alive."""
+    frozen = []
+    for name in names:
+        process = service_process(platform, name)
+        if process is not None:
+            process.send_signal(signal.SIGSTOP)
+            frozen.append(process)
+    schemas = [service_named(name).schema for name in names]
+    asyncio.run(_end_sessions(admin_dsn, schemas))
+    return frozen
+
+
+async def _end_sessions(admin_dsn: str, application_names: list[str]) -> None:
+    # Each service's engine names its sessions after its schema (dunning_platform.db.make_engine).
+    connection = await asyncpg.connect(admin_dsn)
     try:
-        process.wait(timeout)
-    except psutil.TimeoutExpired:
-        process.send_signal(signal.SIGKILL)
-    except psutil.NoSuchProcess:
-        pass
+        await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ANY($1::text[])",
+            application_names,
+        )
+    finally:
+        await connection.close()
 
 
 # Replicas

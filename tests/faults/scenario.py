@@ -173,26 +173,32 @@ class FaultRun:
         self.note(f"injected {self.sizes.poison_per_kind} poison message(s) of each of 6 kinds")
 
     def _restart_broker(self, platform: Platform, driver: Driver, started_at: datetime, started: float) -> None:
-        """The broker forgets everything: topics, records, committed offsets. The recovery, in this order:
-        1. every service's outbox marked for re-publishing since the run began, while no topic exists
-           (auto-creation is off), so no relay can publish a newer event ahead of an older one of a loan;
-        2. every service restarted: a consumer that lived through the restart would go on fetching from
-           its old positions and skip the start of the new, refilled partitions; a new one starts from
-           the earliest offset, since the new broker has none committed. Each creates the topics at start;
-        3. the lending platform re-sends what it sent since the run began.
-        Consumers skip what they already applied. Kills pause meanwhile: a service starting on its own
-        would create the topics before step 1 is done."""
+        """The broker forgets everything: topics, records, committed offsets. The recovery (docs: after a
+        broker restart) stops every service before the new broker is reachable, because a service that
+        lives through it goes wrong twice: its relay publishes new events ahead of older ones that
+        the broker lost (out of order for a loan), and its consumers go on from their old positions and
+        commit them, skipping the start of the refilled partitions. So, in this order:
+        1. the services stop (here: frozen with SIGSTOP, as the supervisor would restart a stopped one);
+        2. `dunning outbox republish <service> --since <run start>` for each service;
+        3. the broker starts, empty;
+        4. the services start (here: SIGKILLed out of their freeze, restarted by the supervisor); each
+           creates its topics and its consumers start from the earliest offset, none being committed;
+        5. the lending platform re-sends what it sent since the run began.
+        Consumers skip what they already applied. Random kills pause meanwhile."""
+        names = [svc.name for svc in SERVICES]
         for killer in self.killers:
             killer.allowed.clear()
-        chaos.wait_until_running(platform, [svc.name for svc in SERVICES])
-        self.tansu = chaos.restart_broker(platform)
-        self.note("broker killed and started again, empty")
+        chaos.wait_until_running(platform, names)
+        chaos.kill_broker(platform)
+        frozen = dict(zip(names, chaos.freeze(platform, self.admin_dsn(platform), names)))
+        self.note("broker killed (its memory is lost); services stopped")
         for line in chaos.republish_outboxes(platform, started_at):
             self.note(f"dunning outbox republish {line}")
-        for svc in SERVICES:
-            chaos.restart_service(platform, svc.name)
-        chaos.wait_until_running(platform, [svc.name for svc in SERVICES])
-        self.note("every service restarted; topics created again at their start")
+        self.tansu = chaos.start_broker(platform)
+        for killer in self.killers:
+            killer.kill(frozen[killer.service])
+        chaos.wait_until_running(platform, names)
+        self.note("broker started again, empty; every service started again and created its topics")
         for killer in self.killers:
             killer.allowed.set()
         self.note(f"the lending platform re-sent {driver.resend_since(started)} message(s)")

@@ -53,12 +53,15 @@ async def test_profile(start_notification, pii_key):
                 for k, fn in orig.items(): setattr(d.Dispatcher, k, timed(k, fn))
                 prof = cProfile.Profile()
                 t = time.perf_counter(); total = 0
-                prof.enable()
+                
                 while (n := await disp.dispatch_due()):
                     total += n
-                prof.disable()
+                
                 el = time.perf_counter() - t
                 print(f"\nDISPATCHED {total} in {el:.2f}s = {total/el:.0f}/s", {k: round(v, 2) for k, v in spent.items()})
+                numbers = iter(range(N, 2 * N))
+                t = time.perf_counter(); await asyncio.gather(*(worker() for _ in range(C))); raw = time.perf_counter() - t
+                print(f"\nRAW AGAIN {N} in {raw:.2f}s = {N/raw:.0f}/s")
                 s = io.StringIO(); pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(25); print(s.getvalue()[:4000])
     finally:
         proc.terminate(); proc.wait()

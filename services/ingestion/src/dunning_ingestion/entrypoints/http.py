@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from dunning_ingestion.aging import run_aging_sweep
 from dunning_ingestion.entrypoints.intake import Item, apply, parse_item
+from dunning_ingestion.entrypoints.schemas import BatchResults, IntakeResult, LoanView, SweepView, problems
 from dunning_ingestion.views import loan_view
 from dunning_platform.auth import Principal, require_scope
 from dunning_platform.errors import InvalidInput, NotFound
@@ -24,10 +25,11 @@ EVENT_BODY = Body(
 @router.post(
     "/repayment-events",
     status_code=202,
+    response_model=IntakeResult | BatchResults,
     responses={
-        200: {"description": "a batch: one result per item; or a single event seen before (duplicate)"},
-        202: {"description": "the event was accepted"},
-        422: {"description": "the event is invalid; `errors` names each field"},
+        200: {"description": "a batch: one result per item; or a single event seen before (duplicate)", "model": IntakeResult | BatchResults},
+        202: {"description": "the event was accepted", "model": IntakeResult},
+        **problems(413, 422),
     },
 )
 async def post_repayment_events(
@@ -56,7 +58,7 @@ def _counts(items: list[Item]) -> dict:
     return {status: sum(1 for i in items if i.status == status) for status in ("accepted", "duplicate", "rejected")}
 
 
-@router.get("/loans/{loan_id}", responses={404: {"description": "no such loan"}})
+@router.get("/loans/{loan_id}", response_model=LoanView, responses=problems(404, 422))
 async def get_loan(loan_id: str, request: Request, principal: Principal = Depends(require_scope("cases:read"))) -> dict:
     runtime = request.app.state.runtime
     async with runtime.uow() as uow:
@@ -67,7 +69,7 @@ async def get_loan(loan_id: str, request: Request, principal: Principal = Depend
     return loan_view(loan, ledger, runtime.clock.now())
 
 
-@router.post("/aging-sweeps", responses={200: {"description": "the sweep ran; what it visited and announced"}})
+@router.post("/aging-sweeps", response_model=SweepView, responses=problems())
 async def post_aging_sweep(request: Request, _: Principal = Depends(require_scope("admin"))) -> dict:
     """Run the daily aging sweep now (operations and tests; it also runs by itself once a day)."""
     result = await run_aging_sweep(request.app.state.runtime)

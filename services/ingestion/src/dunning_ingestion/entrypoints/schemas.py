@@ -1,0 +1,106 @@
+"""The JSON shapes of ingestion's HTTP API, as its OpenAPI document shows them."""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from dunning_contracts.types import Decimal_
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of this API is answered."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+def problem_response(description: str) -> dict[str, Any]:
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {"description": description, "model": Problem, "content": {"application/problem+json": {"schema": schema}}}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: PROBLEMS[status] for status in (401, 403, *statuses)}
+
+
+PROBLEMS: dict[int, dict[str, Any]] = {
+    401: problem_response("no valid bearer token"),
+    403: problem_response("the token lacks the scope"),
+    404: problem_response("no such loan"),
+    413: problem_response("the request body is too large"),
+    422: problem_response("the event or request is invalid; `errors` names each field"),
+}
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class IntakeResult(BaseModel):
+    index: int
+    id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    errors: list[FieldError] | None = None
+
+
+class BatchResults(BaseModel):
+    results: list[IntakeResult]
+    accepted: int
+    duplicate: int
+    rejected: int
+
+
+class Amounts(BaseModel):
+    principal: Decimal_
+    interest: Decimal_
+
+
+class Paid(Amounts):
+    penalty: Decimal_
+
+
+class InstallmentView(BaseModel):
+    seq: int
+    due_date: date
+    status: Literal["paid", "overdue", "in_grace", "upcoming"]
+    due: Amounts
+    paid: Paid
+    penalty_accrued: Decimal_
+    outstanding: Decimal_
+    overdue: Decimal_
+    days_past_due: int
+
+
+class LoanView(BaseModel):
+    loan_id: str
+    lender: str
+    product: str
+    borrower_id: str
+    currency: str
+    principal: Decimal_
+    grace_days: int
+    penalty_rate_daily: Decimal_
+    waterfall: list[str]
+    closed_at: datetime | None
+    close_reason: str | None
+    status: Literal["current", "overdue", "closed"]
+    as_of: date
+    days_past_due: int
+    overdue_since: date | None
+    overdue_amount: Decimal_
+    penalty_accrued: Decimal_
+    penalty_outstanding: Decimal_
+    outstanding_balance: Decimal_
+    credit_balance: Decimal_
+    installments: list[InstallmentView]
+
+
+class SweepView(BaseModel):
+    run_on: date
+    loans_aged: int
+    notices: int
