@@ -24,6 +24,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy import text
 
+from dunning_contracts.events import ReminderRequested
 from dunning_messaging import UnitOfWork
 from dunning_platform.clock import SystemClock
 from dunning_platform.db import make_engine, make_session_factory
@@ -46,12 +47,18 @@ BARE_CLAIM = text(
 )
 
 
-def payload(not_before: datetime) -> str:
-    return json.dumps({
-        "stage": "reminder", "day": 3, "reason": "day 3 of reminder", "policy_version": 1,
-        "borrower_id": "B-bench", "locale": "zh-CN", "channel": "sms", "template": "overdue_reminder",
-        "not_before": not_before.isoformat(), "expires_at": (not_before + timedelta(hours=24)).isoformat(),
-    })
+def planned(reminder_id: uuid.UUID, case_id: uuid.UUID, loan_id: str, not_before: datetime) -> tuple[str, str]:
+    """(payload, event) of a reminder, as `casework.timer_rows` writes them."""
+    event = ReminderRequested(
+        reminder_id=str(reminder_id), case_id=str(case_id), loan_id=loan_id, borrower_id=f"B-{loan_id}",
+        channel="sms", template="overdue_reminder", locale="zh-CN", stage="reminder",
+        not_before=not_before, expires_at=not_before + timedelta(hours=24),
+    )
+    payload = {
+        "stage": "reminder", "day": 3, "reason": "day 3 of reminder", "policy_version": 1, "locale": "zh-CN",
+        "template": "overdue_reminder", "trace_id": None, "channel": "sms",
+    }
+    return json.dumps(payload), event.model_dump_json()
 
 
 async def seed(dsn: str, total: int, backlog: int, steady: int) -> None:
@@ -63,16 +70,16 @@ async def seed(dsn: str, total: int, backlog: int, steady: int) -> None:
     aside = len(due_times)
     due_times += [now + timedelta(days=20) for _ in range(steady)]
     due_times += [now + timedelta(days=30, seconds=i) for i in range(total - len(due_times))]
-    body = payload(now)
-    records = [
-        (uuid.uuid4(), f"S-{i - aside}" if aside <= i < aside + steady else f"L-{i % 100000}", "reminder", due, body, now)
-        for i, due in enumerate(due_times)
-    ]
+    records = []
+    for i, due in enumerate(due_times):
+        reminder_id, case_id = uuid.uuid4(), uuid.uuid4()
+        loan_id = f"S-{i - aside}" if aside <= i < aside + steady else f"L-{i % 100000}"
+        records.append((reminder_id, case_id, loan_id, "reminder", due, *planned(reminder_id, case_id, loan_id, now), now))
     connection = await asyncpg.connect(dsn)
     try:
         await connection.copy_records_to_table(
             "timers", schema_name=SCHEMA, records=records,
-            columns=["case_id", "loan_id", "kind", "due_at", "payload", "created_at"],
+            columns=["reminder_id", "case_id", "loan_id", "kind", "due_at", "payload", "event", "created_at"],
         )
         await connection.execute(f"ANALYZE {SCHEMA}.timers")
     finally:
@@ -103,15 +110,18 @@ async def bare_worker(session_factory, batch: int, until_fired: int, fired: list
             return
 
 
-async def scheduler_worker(session_factory, batch: int, until_fired: int, fired: list, lateness: list, stop_at: float) -> None:
+async def scheduler_worker(session_factory, batch: int, until_fired: int | None, fired: list, lateness: list, stop_at: float) -> None:
+    """Fire until `until_fired` timers have fired, or (None) until nothing is due any more."""
     clock = SystemClock()
-    while sum(fired) < until_fired and time.monotonic() < stop_at:
+    while (until_fired is None or sum(fired) < until_fired) and time.monotonic() < stop_at:
         async with UnitOfWork(session_factory, tables, source="urn:bench", clock=clock) as uow:
-            rows = await firing.fire_due_actions(uow, batch)
+            rows = await firing.fire_due_actions(uow, batch, "urn:bench")
             await uow.commit()
         committed = datetime.now(UTC)
         fired.append(len(rows))
-        lateness += [(committed - row.due_at).total_seconds() for row in rows]
+        lateness += [(committed - row["due_at"]).total_seconds() for row in rows]
+        if not rows and until_fired is None:
+            return  # the backlog is drained
         if len(rows) < batch:
             await asyncio.sleep(0.05)
 
@@ -144,7 +154,7 @@ async def bench(admin_url: str, args) -> None:
     ours_fired, ours_late = [], []
     deadline = time.monotonic() + 600
     ours_s = await run_phase("scheduler", [
-        scheduler_worker(factory, args.batch, args.backlog, ours_fired, ours_late, deadline) for _ in range(args.workers)
+        scheduler_worker(factory, args.batch, None, ours_fired, ours_late, deadline) for _ in range(args.workers)
     ])
     await fall_due_steadily(asyncpg_dsn(url), datetime.now(UTC) + timedelta(seconds=2), args.rate)
     steady_fired, steady_late = [], []

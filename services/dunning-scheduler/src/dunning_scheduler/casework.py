@@ -1,12 +1,14 @@
 """Applying the domain's decisions to a case: its row, its timers, its history and the events it emits.
 Shared by the event handlers, the HTTP commands and the timer loop; nothing here commits."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from dunning_contracts.events import CaseEscalated
+from dunning_contracts.events import CaseEscalated, ReminderRequested
 from dunning_messaging import UnitOfWork
+from dunning_platform.tracing import current_trace_id
 from dunning_scheduler.adapters.orm import Case, HistoryEntry, LoanProfile
 from dunning_scheduler.adapters.repository import CaseRepository, LoanRepository, PolicyRepository, TimerRepository
 from dunning_scheduler.domain.borrower import DEFAULT_CONTEXT, BorrowerContext
@@ -125,37 +127,58 @@ def describe(action: PlannedAction) -> dict[str, Any]:
     return described
 
 
-def timer_rows(actions: list[PlannedAction], case: Case | None, ctx: Context, *, loan_id: str = "", borrower_id: str = "") -> list[dict]:
-    return [
-        {
+def timer_rows(
+    actions: list[PlannedAction], case: Case | None, ctx: Context, *, loan_id: str = "", borrower_id: str = ""
+) -> list[dict]:
+    loan_id = case.loan_id if case else loan_id
+    borrower_id = case.borrower_id if case else borrower_id
+    # Pre-due reminders come before any case exists; they name the loan instead.
+    case_ref = str(case.id) if case else f"pre-due:{loan_id}"
+    rows = []
+    for action in actions:
+        reminder_id = uuid.uuid4()
+        rows.append({
+            "reminder_id": reminder_id,
             "case_id": case.id if case else None,
-            "loan_id": case.loan_id if case else loan_id,
+            "loan_id": loan_id,
             "kind": action.kind,
             "due_at": action.due_at,
-            "payload": payload(action, case.borrower_id if case else borrower_id, ctx),
+            "payload": payload(action, ctx),
+            "event": reminder_event(action, reminder_id, case_ref, loan_id, borrower_id, ctx),
             "created_at": ctx.now,
-        }
-        for action in actions
-    ]
+        })
+    return rows
 
 
-def payload(action: PlannedAction, borrower_id: str, ctx: Context) -> dict[str, Any]:
-    """Everything the timer loop needs to act, so firing reads one row and joins nothing."""
+def payload(action: PlannedAction, ctx: Context) -> dict[str, Any]:
+    """Why and under which version the timer exists; shown in the case's plan and history."""
     content = {
         "stage": action.stage,
         "day": action.day,
         "reason": action.reason,
         "policy_version": ctx.policy.version,
-        "borrower_id": borrower_id,
         "locale": ctx.borrower.locale,
+        "template": action.template,
+        # The trace of the event that planned it, continued by what the timer emits.
+        "trace_id": current_trace_id(),
     }
     if action.channel:
-        content |= {"channel": action.channel, "template": action.template}
-    if action.kind != "reminder":
-        content["template"] = action.template
-    if action.not_before:
-        content |= {"not_before": action.not_before.isoformat(), "expires_at": action.expires_at.isoformat()}
+        content["channel"] = action.channel
     return content
+
+
+def reminder_event(
+    action: PlannedAction, reminder_id: uuid.UUID, case_ref: str, loan_id: str, borrower_id: str, ctx: Context
+) -> str | None:
+    """The ReminderRequested data, validated now, so firing only has to wrap it in an envelope."""
+    if action.kind != "reminder":
+        return None
+    event = ReminderRequested(
+        reminder_id=str(reminder_id), case_id=case_ref, loan_id=loan_id, borrower_id=borrower_id,
+        channel=action.channel, template=action.template, locale=ctx.borrower.locale, stage=action.stage,
+        not_before=action.not_before, expires_at=action.expires_at,
+    )
+    return event.model_dump_json()
 
 
 def record(ctx: Context, case: Case, kind: str, reason: str, *, stage: str | None = None, details: dict | None = None) -> None:

@@ -3,13 +3,16 @@ claims and marks a batch, and its events and tasks are written in that same tran
 is itself the record of the action (when, why, under which policy version): the case's history shows it.
 Checkpoints (stage reviews, the end of a pause) need the case's rules, so each gets its own."""
 
+import json
 import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from dunning_contracts.events import ReminderRequested
+from dunning_contracts import Topics
 from dunning_messaging import UnitOfWork
+from dunning_platform.tracing import new_traceparent
 from dunning_scheduler import casework, pauses
+from dunning_scheduler.adapters.firing_sql import claim_due, copy_to_outbox
 from dunning_scheduler.adapters.repository import AgentTaskRepository, CaseRepository, TimerClaims
 from dunning_scheduler.domain.ladder import next_escalation_day
 from dunning_scheduler.domain.planner import ACTION_KINDS, plan_review
@@ -18,52 +21,47 @@ from dunning_scheduler.metrics import TIMER_LATENESS, TIMERS_FIRED
 CHECKPOINT_KINDS = ("review", "resume")
 
 
-async def fire_due_actions(uow: UnitOfWork, limit: int) -> list:
+async def fire_due_actions(uow: UnitOfWork, limit: int, source: str) -> list:
     """Claim up to `limit` due action timers and write what they do; the caller commits, then
     calls `observe_fired` (a timer counts as fired when its events are committed, not before)."""
     now = uow.clock.now()
-    timers = await TimerClaims(uow.session).claim_due_actions(now, limit, ACTION_KINDS)
-    for timer in timers:
-        if timer.kind == "reminder":
-            uow.emit("ReminderRequested", reminder_of(timer))
-    await AgentTaskRepository(uow.session).add([task_of(t, now) for t in timers if t.kind != "reminder"])
+    timers = await claim_due(uow.session, now, limit, ACTION_KINDS)
+    await copy_to_outbox(uow.session, [outbox_row(t, source, now) for t in timers if t["kind"] == "reminder"])
+    await AgentTaskRepository(uow.session).add([task_of(t, now) for t in timers if t["kind"] != "reminder"])
     return timers
 
 
 def observe_fired(timers: list, committed_at: datetime) -> None:
     for timer in timers:
-        TIMER_LATENESS.labels(timer.kind).observe(max((committed_at - timer.due_at).total_seconds(), 0.0))
-        TIMERS_FIRED.labels(timer.kind).inc()
+        TIMER_LATENESS.labels(timer["kind"]).observe(max((committed_at - timer["due_at"]).total_seconds(), 0.0))
+        TIMERS_FIRED.labels(timer["kind"]).inc()
 
 
-def reminder_of(timer) -> ReminderRequested:
-    p = timer.payload
-    return ReminderRequested(
-        reminder_id=str(timer.reminder_id),
-        # Pre-due reminders come before any case exists; they name the loan instead.
-        case_id=str(timer.case_id) if timer.case_id else f"pre-due:{timer.loan_id}",
-        loan_id=timer.loan_id,
-        borrower_id=p["borrower_id"],
-        channel=p["channel"],
-        template=p["template"],
-        locale=p["locale"],
-        stage=p["stage"],
-        not_before=datetime.fromisoformat(p["not_before"]),
-        expires_at=datetime.fromisoformat(p["expires_at"]),
+def outbox_row(timer, source: str, now: datetime) -> tuple:
+    """A CloudEvent around the ReminderRequested data planned (and validated) with the timer; the trace
+    of the event that planned it goes on."""
+    event_id, traceparent = str(uuid.uuid4()), new_traceparent(timer["trace_id"])
+    envelope = (
+        f'{{"specversion":"1.0","id":"{event_id}","source":{json.dumps(source)},"type":"ReminderRequested",'
+        f'"time":"{now.isoformat()}","subject":{json.dumps(timer["loan_id"])},"datacontenttype":"application/json",'
+        f'"traceparent":"{traceparent}","data":{timer["event"]}}}'
     )
+    key = timer["loan_id"].encode()
+    headers = f'[["traceparent", "{traceparent}"]]'  # JSON text: the driver connection's jsonb codec takes it as is
+    return (Topics.REMINDER_REQUESTED, key, envelope.encode(), headers, "ReminderRequested", event_id)
 
 
 def task_of(timer, now: datetime) -> dict:
-    p = timer.payload
+    task = timer["task"]
     return {
         "id": uuid.uuid4(),
-        "timer_id": timer.id,
-        "case_id": timer.case_id,
-        "loan_id": timer.loan_id,
-        "kind": timer.kind,
-        "template": p["template"],
-        "stage": p["stage"],
-        "priority": Decimal(p.get("priority", "0")),
+        "timer_id": timer["id"],
+        "case_id": timer["case_id"],
+        "loan_id": timer["loan_id"],
+        "kind": timer["kind"],
+        "template": task["template"],
+        "stage": task["stage"],
+        "priority": Decimal(task.get("priority") or "0"),
         "status": "queued",
         "created_at": now,
     }

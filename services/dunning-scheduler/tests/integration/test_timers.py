@@ -7,26 +7,31 @@ import uuid
 import asyncpg
 
 from dunning_contracts import Topics
+from dunning_contracts.events import ReminderRequested
 from dunning_platform.devstack.postgres import asyncpg_dsn
 from scheduler_testkit import START, eventually, new_loan_id, running, settings_for
 
 TIMERS = 3000
 
 
+def planned_reminder(loan_id: str) -> tuple:
+    """A reminder timer already due, with the payload the policy would have planned."""
+    reminder_id, case_id = uuid.uuid4(), uuid.uuid4()
+    event = ReminderRequested(
+        reminder_id=str(reminder_id), case_id=str(case_id), loan_id=loan_id, borrower_id="B-1", channel="sms",
+        template="overdue_reminder", locale="zh-CN", stage="reminder", not_before=START, expires_at=START,
+    )
+    payload = {"stage": "reminder", "reason": "planted", "policy_version": 1, "template": "overdue_reminder", "channel": "sms"}
+    return reminder_id, case_id, loan_id, json.dumps(payload), event.model_dump_json(), START
+
+
 async def plant_due_reminders(database_url: str, loan_id: str, count: int) -> None:
-    """Reminder timers already due, as the policy would have planned them."""
-    payload = {
-        "stage": "reminder", "day": 1, "reason": "planted", "policy_version": 1, "borrower_id": "B-1",
-        "locale": "zh-CN", "channel": "sms", "template": "overdue_day1",
-        "not_before": START.isoformat(), "expires_at": START.isoformat(),
-    }
-    rows = [(uuid.uuid4(), loan_id, json.dumps(payload)) for _ in range(count)]
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         await connection.executemany(
-            "INSERT INTO scheduler.timers (case_id, loan_id, kind, due_at, payload, created_at) "
-            "VALUES ($1, $2, 'reminder', $4, $3::jsonb, $4)",
-            [(case_id, loan, p, START) for case_id, loan, p in rows],
+            "INSERT INTO scheduler.timers (reminder_id, case_id, loan_id, kind, payload, event, due_at, created_at) "
+            "VALUES ($1, $2, $3, 'reminder', $4::jsonb, $5, $6, $6)",
+            [planned_reminder(loan_id) for _ in range(count)],
         )
     finally:
         await connection.close()

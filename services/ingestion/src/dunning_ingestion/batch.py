@@ -62,7 +62,7 @@ class LedgerBatch:
             if file.changed:
                 announce(uow, file.loan, file.settle(now), now)
             for event, error in file.dead_letters:
-                dead_letter_parked(uow, event, error)
+                dead_letter_parked(uow, file.loan_id, event, error)
 
 
 def _check_lender(file: LoanFile, pending: Pending) -> None:
@@ -70,7 +70,7 @@ def _check_lender(file: LoanFile, pending: Pending) -> None:
         raise FieldInvalid(f"loan {file.loan_id} belongs to another lender", field="data.loan_id")
 
 
-def dead_letter_parked(uow, event: CloudEvent, error: DomainError) -> None:
+def dead_letter_parked(uow, loan_id: str, event: CloudEvent, error: DomainError) -> None:
     """A parked event its loan refused on arrival: to the DLQ with the reason, like a refused live event."""
     headers = [
         ("dlq-reason", "rejected"),
@@ -79,7 +79,6 @@ def dead_letter_parked(uow, event: CloudEvent, error: DomainError) -> None:
         ("dlq-original-topic", Topics.REPAYMENT_EVENTS),
         ("dlq-parked", "true"),
     ]
-    key = (event.subject or "").encode() or None
     uow.publish_raw(
-        dlq_topic(Topics.REPAYMENT_EVENTS), key, event.to_json_bytes(), headers, event_type=event.type, event_id=event.id
+        dlq_topic(Topics.REPAYMENT_EVENTS), loan_id.encode(), event.to_json_bytes(), headers, event_type=event.type, event_id=event.id
     )

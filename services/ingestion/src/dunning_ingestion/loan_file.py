@@ -49,6 +49,8 @@ class LoanFile:
     reported: Decimal = Decimal("0")  # the overdue amount the bus last heard; zero after a clearance
     payments: dict[str, Payment] = field(default_factory=dict)
     parked: list[Parked] = field(default_factory=list)  # stored, from earlier transactions
+    # Installment rows as stored, by seq: only those the rebuilt ledger changes are written back.
+    stored_installments: dict[int, tuple] = field(default_factory=dict)
     # What this batch adds, written back at its end:
     new_payments: list[RecordedPayment] = field(default_factory=list)
     new_failures: list[RecordedFailure] = field(default_factory=list)

@@ -108,3 +108,18 @@ async def test_a_lender_token_cannot_touch_another_lenders_loans(ingestion, admi
 
     assert (payment.status_code, payment.json()["errors"][0]["field"]) == (422, "data.loan_id")
     assert (booking.status_code, booking.json()["errors"][0]["field"]) == (422, "data.lender")
+
+
+async def test_an_event_larger_than_the_limit_is_refused_in_a_batch_and_its_neighbour_kept(ingestion, admin_token):
+    _, client = ingestion
+    loan_id = new_loan_id()
+    huge = repayment(loan_id, "10") | {"padding": "x" * 300_000}
+
+    response = await client.post(
+        "/v1/repayment-events", json=[huge, loan_booked(loan_id, ("2026-02-10", "1000", "50"))], headers=auth(admin_token)
+    )
+
+    assert [(r["status"], r.get("errors", [{}])[0].get("field")) for r in response.json()["results"]] == [
+        ("rejected", "event"),
+        ("accepted", None),
+    ]

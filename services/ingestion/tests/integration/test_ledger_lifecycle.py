@@ -146,3 +146,17 @@ async def test_the_sweep_accrues_penalty_once_a_day_and_agrees_with_the_ledger(i
     await post(client, admin_token, repayment(loan_id, "0.01"))
     rebuilt = await loan(client, admin_token, loan_id)
     assert rebuilt["penalty_accrued"] == view["penalty_accrued"]
+
+
+async def test_a_payment_ahead_of_its_loan_in_the_same_batch_waits_for_it_there(ingestion, admin_token):
+    app, client = ingestion
+    loan_id = new_loan_id()
+
+    statuses = await post(client, admin_token, repayment(loan_id, "500"), loan_booked(loan_id, ("2026-01-10", "1000", "50")))
+
+    assert statuses == ["accepted", "accepted"]
+    view = await loan(client, admin_token, loan_id)
+    # Paid on the 20th, ten days late: 5.00 penalty, 50 interest, 445 principal; 555 principal left.
+    assert view["overdue_amount"] == "555.00"
+    # Booked and paid in one batch: the bus hears the loan once, with its figures after both.
+    assert [(t, d["overdue_amount"]) for t, d in await notices(app, loan_id)] == [("LoanOverdue", "555.00")]

@@ -170,5 +170,6 @@ def downgrade() -> None:
         op.drop_table(table, schema=SCHEMA)
     op.execute(f"DROP SEQUENCE {SCHEMA}.assignment_seq")
     op.drop_table("partners", schema=SCHEMA)
-    op.drop_table("inbox", schema=SCHEMA)
-    op.drop_table("outbox", schema=SCHEMA)
+    # Whatever create_messaging_tables made, including tables it gained after this file was written.
+    for table in ("audit_log", "inbox", "outbox"):
+        op.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{table}")

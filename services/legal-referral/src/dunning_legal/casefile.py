@@ -1,8 +1,9 @@
 """The evidence file of a referral and the facts of its demand letter, gathered only from events this
 service consumed."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dunning_legal.adapters.orm import ContactAttempt, LegalCase, Loan, OverdueEntry
 from dunning_legal.adapters.pii import NameVault
@@ -11,13 +12,15 @@ from dunning_legal.domain.evidence import EvidenceFile
 from dunning_legal.domain.letters import DemandFacts
 
 
-async def evidence_of(repo: LegalRepository, case: LegalCase) -> EvidenceFile:
+async def evidence_of(repo: LegalRepository, case: LegalCase, as_of: datetime) -> EvidenceFile:
+    """The file as it stood at `as_of`: only what had been recorded by then, so it can be rebuilt later
+    and still match the digests a letter or a filing cites."""
     loan = await repo.loan(case.loan_id)
-    history = await repo.overdue_history(case.loan_id)
-    attempts = await repo.contact_attempts(case.loan_id)
+    history = await repo.overdue_history(case.loan_id, as_of=as_of)
+    attempts = await repo.contact_attempts(case.loan_id, as_of=as_of)
     return EvidenceFile(
         {
-            "loan_snapshot": _loan_snapshot(case.loan_id, loan),
+            "loan_snapshot": _loan_snapshot(case.loan_id, loan, history, as_of),
             "overdue_history": [_history_item(entry) for entry in history],
             "contact_attempts": [_attempt_item(attempt) for attempt in attempts],
             "escalation": case.escalation,
@@ -25,11 +28,14 @@ async def evidence_of(repo: LegalRepository, case: LegalCase) -> EvidenceFile:
     )
 
 
-def _loan_snapshot(loan_id: str, loan: Loan | None) -> dict:
+def _loan_snapshot(loan_id: str, loan: Loan | None, history: list[OverdueEntry], as_of: datetime) -> dict:
+    snapshots = [entry for entry in history if entry.event_type == "LoanOverdue"]
+    latest = max(snapshots, key=lambda entry: (entry.occurred_at, entry.id), default=None)
+    booked = loan is not None and loan.booking_recorded_at is not None and loan.booking_recorded_at <= as_of
     return {
         "loan_id": loan_id,
-        "booking": loan.booking if loan else None,
-        "latest_overdue": loan.snapshot if loan else None,
+        "booking": loan.booking if booked else None,
+        "latest_overdue": latest.data if latest else None,
     }
 
 
@@ -55,13 +61,21 @@ def _attempt_item(attempt: ContactAttempt) -> dict:
     }
 
 
+async def bundle_of(repo: LegalRepository, case: LegalCase, as_of: datetime) -> dict:
+    evidence = await evidence_of(repo, case, as_of)
+    header = {"legal_case_id": case.legal_case_id, "case_id": case.case_id, "loan_id": case.loan_id}
+    return evidence.as_bundle(header | {"as_of": as_of.isoformat()})
+
+
 async def demand_facts(
-    repo: LegalRepository, case: LegalCase, file_digest: str, *, names: NameVault, today: date, pay_within: timedelta
+    repo: LegalRepository, case: LegalCase, bundle: dict, *, names: NameVault, at: datetime, pay_within: timedelta
 ) -> tuple[DemandFacts, str | None]:
-    """What the demand letter states, and the borrower's locale when a booking told it."""
+    """What the demand letter states (the figures of the file it comes with), and the borrower's locale
+    when a booking told it."""
     loan = await repo.loan(case.loan_id)
     partner = await repo.partner(case.partner_id)
-    latest = (loan.snapshot if loan else None) or {}
+    latest = bundle["parts"]["loan_snapshot"]["latest_overdue"] or {}
+    today = at.astimezone(_borrower_zone(loan)).date()
     facts = DemandFacts(
         legal_case_id=case.legal_case_id,
         loan_id=case.loan_id,
@@ -77,6 +91,15 @@ async def demand_facts(
         partner_name=partner.name if partner else case.partner_id,
         issued_on=today,
         pay_by=today + pay_within,
-        file_digest=file_digest,
+        file_digest=bundle["file_digest"],
     )
     return facts, loan.locale if loan else None
+
+
+def _borrower_zone(loan: Loan | None) -> ZoneInfo:
+    """Dates in the letter are the borrower's dates: 'pay by the 11th' means the 11th where they live."""
+    zone = (((loan.booking if loan else None) or {}).get("borrower") or {}).get("timezone")
+    try:
+        return ZoneInfo(zone) if zone else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return ZoneInfo("UTC")

@@ -5,6 +5,7 @@ ever referred: the evidence file of a referral is built from them, and they may 
 escalation does (they travel on other topics)."""
 
 import logging
+from datetime import datetime
 from functools import partial
 
 from dunning_contracts import CloudEvent
@@ -39,15 +40,18 @@ async def on_loan_booked(uow: UnitOfWork, event: CloudEvent, data: LoanBooked, *
     loan = await LegalRepository(uow.session).lock_loan(data.loan_id)
     loan.borrower_id, loan.lender = data.borrower.borrower_id, data.lender
     loan.region, loan.locale = data.borrower.region, data.borrower.locale
-    # Phone and e-mail are not needed here; the name only addresses the demand letter, so it is sealed.
-    loan.booking = data.model_dump(mode="json", exclude={"borrower": {"name", "phone", "email"}})
+    # The terms as first booked are evidence; a repeated booking must not rewrite a file already cited.
+    if loan.booking is None:
+        # Phone and e-mail are not needed here; the name only addresses the demand letter, so it is sealed.
+        loan.booking = data.model_dump(mode="json", exclude={"borrower": {"name", "phone", "email"}})
+        loan.booking_recorded_at = uow.clock.now()
     loan.borrower_name_sealed = policy.names.seal(data.borrower.name)
 
 
 async def on_loan_overdue(uow: UnitOfWork, event: CloudEvent, data: LoanOverdue, *, policy: ReferralPolicy) -> None:
     repo = LegalRepository(uow.session)
     loan = await repo.lock_loan(data.loan_id)
-    repo.add(_history_entry(event, data.loan_id, data.as_of))
+    repo.add(_history_entry(uow, event, data.loan_id, data.as_of))
     if loan.snapshot_as_of is not None and loan.snapshot_as_of > data.as_of:
         return  # an older snapshot arriving late does not replace a newer one
     loan.snapshot, loan.snapshot_as_of = event.data, data.as_of
@@ -63,7 +67,7 @@ async def on_overdue_cleared(
     """Cure after referral: the referral is withdrawn and its partner told to stop."""
     repo = LegalRepository(uow.session)
     loan = await repo.lock_loan(data.loan_id)
-    repo.add(_history_entry(event, data.loan_id, data.cleared_at))
+    repo.add(_history_entry(uow, event, data.loan_id, data.cleared_at))
     if loan.snapshot_as_of is not None and loan.snapshot_as_of > data.cleared_at:
         return  # a clearing that arrives after a newer overdue snapshot is history, not a cure
     loan.cleared_at = max(filter(None, (loan.cleared_at, data.cleared_at)))
@@ -83,17 +87,19 @@ async def on_reminder_sent(uow: UnitOfWork, event: CloudEvent, data: ReminderSen
             provider=data.provider,
             provider_message_id=data.provider_message_id,
             occurred_at=data.occurred_at,
+            recorded_at=uow.clock.now(),
             event_id=f"{event.source}#{event.id}",
         )
     )
 
 
-def _history_entry(event: CloudEvent, loan_id: str, occurred_at) -> OverdueEntry:
+def _history_entry(uow: UnitOfWork, event: CloudEvent, loan_id: str, occurred_at: datetime) -> OverdueEntry:
     return OverdueEntry(
         loan_id=loan_id,
         event_type=event.type,
         event_id=f"{event.source}#{event.id}",
         occurred_at=occurred_at,
+        recorded_at=uow.clock.now(),
         data=event.data,
     )
 

@@ -10,6 +10,7 @@ from dunning_contracts.events import CaseEscalated, LegalCaseOpened, LegalCaseUp
 from dunning_legal.adapters.orm import AuditEntry, LegalCase, PartnerNotice
 from dunning_legal.adapters.pii import NameVault
 from dunning_legal.adapters.repository import LegalRepository
+from dunning_legal.casefile import bundle_of
 from dunning_legal.domain import lifecycle
 from dunning_legal.domain.assignment import Candidate, NoPartnerAvailable, choose_partner
 from dunning_messaging import UnitOfWork
@@ -107,8 +108,17 @@ async def change_status(
     if partner_id is not None and partner_id != case.partner_id:
         # A partner that let the deadline pass must not accept a referral now with another partner.
         raise Conflict(f"the referral is with partner {case.partner_id}, not {partner_id}")
+    if target == "filed" and lifecycle.is_open(case.status):
+        note = await _cite_the_file(repo, case, uow.clock.now(), note)
     await apply_move(uow, repo, case, target, actor=actor, note=note)
     return case
+
+
+async def _cite_the_file(repo: LegalRepository, case: LegalCase, at: datetime, note: str | None) -> str:
+    """What goes to court is fixed in the audit trail: GET .../file?as_of=<at> shows that very file."""
+    bundle = await bundle_of(repo, case, at)
+    cited = f"filed with evidence file {bundle['file_digest']} as of {at.isoformat()}"
+    return f"{note}; {cited}" if note else cited
 
 
 async def apply_move(

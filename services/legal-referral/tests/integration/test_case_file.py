@@ -53,3 +53,42 @@ async def test_the_borrower_name_is_kept_only_encrypted(legal, events):
 
     assert row["borrower_name_sealed"] and "张伟".encode() not in row["borrower_name_sealed"]
     assert "张伟" not in row["booking"] and "+8613800138000" not in row["booking"]
+
+
+async def test_the_file_cited_at_filing_can_be_rebuilt_after_more_evidence_arrives(legal, events, clock):
+    loan_id = events.new_loan_id()
+    first = events.reminder_sent(loan_id)
+    await legal.handled(await legal.send("ReminderSent", first))
+    await legal.send("CaseEscalated", events.escalation(loan_id))
+    legal_case_id = (await legal.referral_of(loan_id))["legal_case_id"]
+    moves = legal.client.post
+    for status in ("accepted", "filed"):
+        assert (await moves(f"/v1/legal-cases/{legal_case_id}/status", json={"status": status})).status_code == 200
+    filed = (await legal.client.get(f"/v1/legal-cases/{legal_case_id}")).json()["audit_trail"][-1]
+
+    clock.advance(days=2)
+    later = events.reminder_sent(loan_id, "failed")
+    await legal.handled(await legal.send("ReminderSent", later), await legal.send("LoanBooked", events.booked(loan_id)))
+
+    as_filed = (await legal.client.get(f"/v1/legal-cases/{legal_case_id}/file", params={"as_of": filed["at"]})).json()
+    now = (await legal.client.get(f"/v1/legal-cases/{legal_case_id}/file")).json()
+    assert filed["note"] == f"filed with evidence file {as_filed['file_digest']} as of {as_filed['as_of']}"
+    assert [a["reminder_id"] for a in as_filed["parts"]["contact_attempts"]] == [first.reminder_id]
+    assert [a["reminder_id"] for a in now["parts"]["contact_attempts"]] == [first.reminder_id, later.reminder_id]
+    assert (as_filed["parts"]["loan_snapshot"]["booking"], now["parts"]["loan_snapshot"]["booking"]["lender"]) == (
+        None,
+        "acme-lending",
+    )
+    assert now["file_digest"] != as_filed["file_digest"]
+
+
+async def test_a_file_from_the_future_is_refused(legal, events, clock):
+    loan_id = events.new_loan_id()
+    await legal.send("CaseEscalated", events.escalation(loan_id))
+    legal_case_id = (await legal.referral_of(loan_id))["legal_case_id"]
+    tomorrow = (clock.now().replace(day=28)).isoformat()
+
+    response = await legal.client.get(f"/v1/legal-cases/{legal_case_id}/file", params={"as_of": tomorrow})
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == "as_of is in the future: a file can be shown only as it was"

@@ -23,7 +23,7 @@ def bundle() -> dict:
         "escalation": {"from_stage": "field_visit", "to_stage": "legal", "reason": "dpd 92"},
     }
     return EvidenceFile(parts).as_bundle(
-        {"legal_case_id": "lc-1", "case_id": "C-1", "loan_id": "L-1", "generated_at": "now"}
+        {"legal_case_id": "lc-1", "case_id": "C-1", "loan_id": "L-1", "as_of": "2026-11-27T09:00:00+00:00"}
     )
 
 

@@ -88,3 +88,17 @@ async def test_a_loan_cleared_before_its_reminder_goes_out_is_not_reminded(notif
     reminder = await notification.reminder_when(loan_id, lambda r: r["status"] == "suppressed", "the final refusal")
     assert reminder["reason"] == "loan_cleared"
     assert notification.provider.state.find("sms", None, reminder_id) == []
+
+
+async def test_a_borrower_who_refused_texts_but_prefers_email_is_reminded_by_email(notification):
+    loan_id, borrower_id = await book_overdue_loan(notification)
+    body = {"opted_out": ["sms"], "preferred_channel": "email"}
+    await notification.api.put(f"/v1/borrowers/{borrower_id}/contact-preferences", json=body, headers=notification.auth)
+    reminder_id = await request_sms(notification, loan_id, borrower_id)
+
+    reminder = await notification.reminder_when(loan_id, lambda r: r["status"] == "sent", "the e-mail instead")
+    assert reminder["channel"] == "email" and reminder["to"] == "z***@example.com"
+    assert notification.provider.state.find("sms", None, reminder_id) == []
+    assert len(notification.provider.state.find("email", None, reminder_id)) == 1
+    [event] = await notification.events_when(reminder_id, lambda e: e, "ReminderSent")
+    assert (event["status"], event["channel"]) == ("sent", "email")

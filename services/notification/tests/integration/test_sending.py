@@ -154,3 +154,18 @@ async def test_a_letter_goes_to_the_print_and_post_provider_as_a_pdf(notificatio
     assert letter["to"] == "Li Wei" and letter["title"] == "Payment reminder"
     assert base64.b64decode(letter["pdf_base64"]).startswith(b"%PDF")
     assert "12 days past due" in letter["body"]
+
+
+async def test_a_connection_dropped_mid_answer_is_retried_and_the_borrower_gets_one_message(notification):
+    loan_id, borrower_id = await book_overdue_loan(notification)
+    notification.provider.state.faults["sms"] = [Fault("drop", 1)]
+    request = reminder_requested(loan_id, borrower_id, notification.clock.now())
+    await produce(notification.bootstrap, request)
+
+    first = await notification.reminder_when(loan_id, lambda r: r["attempts"] == 1, "the dropped attempt")
+    assert first["status"] == "pending" and first["reason"].startswith("provider connection lost")
+    notification.clock.advance(minutes=1)
+
+    await notification.reminder_when(loan_id, sent, "the retry to be sent")
+    [record] = notification.provider.state.find("sms", None, request.data["reminder_id"])
+    assert record["calls"] == 2

@@ -4,7 +4,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from dunning_notification.adapters.vault import ContactVault
-from dunning_notification.domain.contact import mask_address, mask_email, mask_phone
+from dunning_notification.domain.contact import Contact, channel_for, mask_address, mask_email, mask_phone
+from dunning_notification.domain.guard import Preferences
 
 
 def test_a_phone_shows_only_its_prefix_and_last_four_digits():
@@ -31,3 +32,22 @@ def test_the_vault_seals_and_opens_with_the_same_key_only():
 def test_the_vault_refuses_a_key_that_is_not_a_fernet_key():
     with pytest.raises(ValueError, match="pii_key"):
         ContactVault("not-a-key")
+
+
+BORROWER = Contact("b-1", "张三", "13812345678", "zhang.san@example.com", "zh-CN", "Asia/Shanghai", "CN")
+
+
+def test_a_refused_channel_gives_way_to_the_borrowers_preferred_one():
+    choices = Preferences(opted_out=frozenset({"sms"}), preferred_channel="email")
+    assert channel_for("sms", choices, BORROWER) == "email"
+
+
+def test_the_requested_channel_stays_when_it_is_not_refused():
+    assert channel_for("sms", Preferences(preferred_channel="email"), BORROWER) == "sms"
+
+
+def test_a_preferred_channel_without_an_address_or_itself_refused_changes_nothing():
+    no_mail = Contact("b-2", "李四", "13900000000", None, "zh-CN", "Asia/Shanghai", "CN")
+    assert channel_for("sms", Preferences(opted_out=frozenset({"sms"}), preferred_channel="email"), no_mail) == "sms"
+    both = Preferences(opted_out=frozenset({"sms", "email"}), preferred_channel="email")
+    assert channel_for("sms", both, BORROWER) == "sms"

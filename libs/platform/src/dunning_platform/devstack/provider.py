@@ -4,8 +4,8 @@ record what they receive instead of reaching anyone.
 Like a real provider it is idempotent: a message carrying a reference (or an Idempotency-Key header)
 it has already accepted is answered with the same id and not recorded twice. Tests read what arrived
 with `GET /records` and break it on purpose with `POST /faults` (the next N calls time out, fail with
-500, are accepted but answered with 500 as if the answer were lost, or are accepted and then reported
-undelivered). A message with a `callback_url` gets a delivery receipt posted there, signed with
+500 or 503, are accepted but answered with 500 as if the answer were lost, are accepted and then the
+connection is dropped mid-answer, or are accepted and then reported undelivered). A message with a `callback_url` gets a delivery receipt posted there, signed with
 HMAC-SHA256 (`--receipt-secret` or DUNNING_PROVIDER_RECEIPT_SECRET), as real SMS and voice providers do.
 
 Run: python -m dunning_platform.devstack.provider --host 127.0.0.1 --port 8009 --smtp-port 8025
@@ -33,13 +33,13 @@ import httpx
 import uvicorn
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI, Header, Query, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 log = logging.getLogger("dunning.provider")
 
 CHANNELS = ("sms", "push", "voice", "letter", "email")
-FaultMode = Literal["error", "unavailable", "timeout", "accept_then_error", "reject", "undelivered"]
+FaultMode = Literal["error", "unavailable", "timeout", "accept_then_error", "drop", "reject", "undelivered"]
 SIGNATURE_HEADER = "X-Dunning-Signature"
 
 
@@ -218,6 +218,8 @@ def create_provider_app(state: ProviderState | None = None, receipts: ReceiptSen
             receipts.schedule(record, fault)
         if fault and fault.mode == "accept_then_error":
             return JSONResponse({"error": "injected fault: the answer was lost"}, status_code=500)
+        if fault and fault.mode == "drop":
+            return StreamingResponse(_dropped_connection(), media_type="application/json")
         answer = {"id": record["id"], "status": "accepted", "duplicate": not fresh}
         return JSONResponse(answer, status_code=201 if fresh else 200)
 
@@ -265,6 +267,15 @@ def create_provider_app(state: ProviderState | None = None, receipts: ReceiptSen
         return {"status": "ok", "records": len(state.records)}
 
     return app
+
+
+class DroppedConnection(Exception):
+    """Raised mid-response on purpose: the server closes the connection before the answer is complete."""
+
+
+async def _dropped_connection():
+    yield b'{"id": '
+    raise DroppedConnection("injected fault: connection dropped")
 
 
 # SMTP
@@ -396,7 +407,17 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # aiosmtpd logs every envelope address at INFO; addresses stay out of the logs.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    asyncio.run(serve(args.host, args.port, args.smtp_port, args.receipt_secret))
+    with asyncio.Runner(loop_factory=_fastest_loop()) as runner:
+        runner.run(serve(args.host, args.port, args.smtp_port, args.receipt_secret))
+
+
+def _fastest_loop():
+    # The provider stands in for a fast remote service in benchmarks: uvloop when it is installed.
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 if __name__ == "__main__":

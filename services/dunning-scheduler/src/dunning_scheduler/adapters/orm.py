@@ -118,6 +118,8 @@ class Timer(Base):
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(Text, server_default=text("'pending'"))
     payload: Mapped[dict[str, Any]]
+    # A reminder's ReminderRequested data as JSON text, validated when planned.
+    event: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     fired_at: Mapped[datetime | None]
     cancelled_reason: Mapped[str | None] = mapped_column(Text)

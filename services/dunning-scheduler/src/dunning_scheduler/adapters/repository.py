@@ -3,7 +3,8 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Text, cast, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -114,7 +115,10 @@ class TimerRepository:
         statement = (
             update(Timer)
             .where(Timer.case_id == case_id, Timer.status == "pending")
-            .values(payload=Timer.payload.op("||")(func.jsonb_build_object("locale", locale)))
+            .values(
+                payload=Timer.payload.op("||")(func.jsonb_build_object("locale", locale)),
+                event=cast(func.jsonb_set(cast(Timer.event, JSONB), text("'{locale}'"), func.to_jsonb(locale)), Text),
+            )
         )
         return (await self.session.execute(statement)).rowcount
 
@@ -188,25 +192,6 @@ class TimerClaims:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def claim_due_actions(self, now: datetime, limit: int, kinds: tuple[str, ...]) -> list:
-        """Mark up to `limit` due timers fired and return them; the caller emits in the same transaction."""
-        due = (
-            select(Timer.id)
-            .where(Timer.status == "pending", Timer.due_at <= now, Timer.kind.in_(kinds))
-            .order_by(Timer.due_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .cte("due")
-        )
-        statement = (
-            update(Timer)
-            .where(Timer.id == due.c.id)
-            .values(status="fired", fired_at=now)
-            .returning(Timer.id, Timer.reminder_id, Timer.case_id, Timer.loan_id, Timer.kind, Timer.due_at, Timer.payload)
-            .execution_options(synchronize_session=False)
-        )
-        return list((await self.session.execute(statement)).all())
 
     async def due_checkpoints(self, now: datetime, limit: int, kinds: tuple[str, ...]) -> list:
         query = (

@@ -26,8 +26,10 @@ async def fire_timers(runtime: Runtime) -> None:
 async def fire_round(runtime: Runtime, batch_size: int) -> bool:
     """True when there may be more due at once (a full batch, or checkpoints handled)."""
     async with runtime.uow() as uow:
-        fired = await firing.fire_due_actions(uow, batch_size)
+        fired = await firing.fire_due_actions(uow, batch_size, runtime.settings.source)
         await uow.commit()
+    if fired:
+        runtime.relay.wake()  # the rows went in by COPY, past the unit of work's own wake-up
     firing.observe_fired(fired, runtime.clock.now())
     return len(fired) >= batch_size or await fire_checkpoints(runtime) > 0
 

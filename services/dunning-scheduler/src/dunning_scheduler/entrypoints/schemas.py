@@ -127,4 +127,6 @@ def pending_view(timer: Timer) -> dict[str, Any]:
         view |= {"channel": timer.payload["channel"], "template": timer.payload["template"]}
     elif timer.payload.get("template"):
         view["template"] = timer.payload["template"]
+    if timer.kind == "reminder":
+        view["reminder_id"] = str(timer.reminder_id)
     return view

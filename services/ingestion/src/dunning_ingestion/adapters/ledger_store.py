@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_ingestion.adapters.rows import installment_arrays, loan_arrays, loan_of
+from dunning_ingestion.adapters.rows import installment_rows, loan_arrays, loan_of
 from dunning_ingestion.domain.ledger import Payment
 from dunning_ingestion.domain.terms import ScheduledInstallment
 from dunning_ingestion.loan_file import LoanFile, Parked
@@ -20,8 +20,9 @@ _LOCK = """
 """
 _LOANS = "SELECT * FROM loans WHERE loan_id = ANY($1::text[]) ORDER BY loan_id FOR UPDATE"
 _SCHEDULES = """
-    SELECT loan_id, seq, due_date, principal_due, interest_due FROM installments
-    WHERE loan_id = ANY($1::text[]) ORDER BY loan_id, seq
+    SELECT loan_id, seq, due_date, principal_due, interest_due, principal_paid, interest_paid, penalty_paid,
+           penalty_accrued, accrued_through
+    FROM installments WHERE loan_id = ANY($1::text[]) ORDER BY loan_id, seq
 """
 _PAYMENTS = "SELECT loan_id, payment_id, amount, paid_at, paid_on FROM payments WHERE loan_id = ANY($1::text[])"
 _PARKED = "SELECT loan_id, id, occurred_at, event::text AS event FROM parked_events WHERE loan_id = ANY($1::text[])"
@@ -92,11 +93,14 @@ class LedgerStore:
         db = await self._driver()
         await db.fetchval(_LOCK, loan_ids)
         rows = await db.fetch(_LOANS, loan_ids)
-        schedules = _group(await db.fetch(_SCHEDULES, [r["loan_id"] for r in rows]))
+        installments = await db.fetch(_SCHEDULES, [r["loan_id"] for r in rows])
+        schedules = _group(installments)
         files = {loan_id: LoanFile(loan_id) for loan_id in loan_ids}
         for row in rows:
             file = files[row["loan_id"]]
             file.loan, file.reported = loan_of(row, schedules.get(row["loan_id"], [])), row["reported_overdue"]
+        for row in installments:
+            files[row["loan_id"]].stored_installments[row["seq"]] = tuple(row)[1:]
         for row in await db.fetch(_PAYMENTS, [r["loan_id"] for r in rows]):
             files[row["loan_id"]].payments[row["payment_id"]] = Payment(
                 row["payment_id"], row["amount"], row["paid_at"], row["paid_on"]
@@ -116,7 +120,7 @@ class LedgerStore:
             restructured = [f.loan_id for f in changed if f.restructured]
             if restructured:
                 await db.execute(_DROP_SCHEDULES, restructured)
-            await db.execute(_SAVE_INSTALLMENTS, *installment_arrays(changed))
+            await _insert(db, _SAVE_INSTALLMENTS, installment_rows(changed))
         await _insert(db, _SAVE_PAYMENTS, _payment_rows(files))
         await _insert(db, _SAVE_FAILURES, _failure_rows(files))
         await _insert(db, _PARK, _parked_rows(files))

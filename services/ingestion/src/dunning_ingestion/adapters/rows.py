@@ -51,13 +51,18 @@ def _loan_row(file: LoanFile) -> tuple:
     )
 
 
-def installment_arrays(files: list[LoanFile]) -> list[list]:
+def installment_rows(files: list[LoanFile]) -> list[tuple]:
+    """The installment rows that differ from what is stored (all of them after a restructuring)."""
+    return [(f.loan_id, *row) for f in files for row in _changed_installments(f)]
+
+
+def _changed_installments(file: LoanFile) -> list[tuple]:
+    stored = {} if file.restructured else file.stored_installments
     rows = [
         (
-            f.loan_id, i.seq, i.due_date, i.principal_due, i.interest_due, i.principal_paid, i.interest_paid,
+            i.seq, i.due_date, i.principal_due, i.interest_due, i.principal_paid, i.interest_paid,
             i.penalty_paid, i.penalty_accrued, i.accrued_through,
         )
-        for f in files
-        for i in f.ledger.installments
+        for i in file.ledger.installments
     ]
-    return [list(column) for column in zip(*rows)]
+    return [row for row in rows if stored.get(row[0]) != row]

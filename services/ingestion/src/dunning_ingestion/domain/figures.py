@@ -29,9 +29,10 @@ class Figures:
 
 
 def figures_of(ledger: Ledger, terms: Terms, *, today: date, closed: bool = False) -> Figures:
-    overdue = [i for i in ledger.installments if i.is_overdue(today, terms.grace_days)]
-    overdue_since = min((i.due_date for i in overdue), default=None)
-    overdue_amount = sum((i.outstanding for i in overdue), ZERO)
+    outstanding = [(i, i.outstanding) for i in ledger.installments]
+    overdue = [(i, left) for i, left in outstanding if left > 0 and i.past_grace(today, terms.grace_days)]
+    overdue_since = min((i.due_date for i, _ in overdue), default=None)
+    overdue_amount = sum((left for _, left in overdue), ZERO)
     return Figures(
         status="closed" if closed else ("overdue" if overdue_amount > 0 else "current"),
         as_of=today,
@@ -40,7 +41,7 @@ def figures_of(ledger: Ledger, terms: Terms, *, today: date, closed: bool = Fals
         overdue_amount=overdue_amount,
         penalty_accrued=sum((i.penalty_accrued for i in ledger.installments), ZERO),
         penalty_outstanding=sum((i.penalty_outstanding for i in ledger.installments), ZERO),
-        outstanding_balance=sum((i.outstanding for i in ledger.installments), ZERO),
+        outstanding_balance=sum((left for _, left in outstanding), ZERO),
         credit_balance=ledger.credit,
         next_review_on=None if closed else next_review_on(ledger, terms, today),
     )

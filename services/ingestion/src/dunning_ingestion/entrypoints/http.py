@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 
+from dunning_contracts.envelope import MAX_EVENT_BYTES
 from dunning_ingestion.aging import run_aging_sweep
 from dunning_ingestion.entrypoints.intake import Item, apply, parse_item
 from dunning_ingestion.entrypoints.schemas import BatchResults, IntakeResult, LoanView, SweepView, problems
@@ -38,19 +39,20 @@ async def post_repayment_events(
     principal: Principal = Depends(require_scope("events:write")),
 ):
     runtime = request.app.state.runtime
+    measure = len(await request.body()) > MAX_EVENT_BYTES
     if isinstance(body, list):
-        return await _batch(runtime, body, principal)
-    item = (await apply(runtime, [parse_item(0, body, principal)]))[0]
+        return await _batch(runtime, body, principal, measure)
+    item = (await apply(runtime, [parse_item(0, body, principal, measure=measure)]))[0]
     if item.status == "rejected":
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in item.errors)
         return problem(422, "Invalid event", detail, errors=item.errors)
     return JSONResponse(item.result(), status_code=202 if item.status == "accepted" else 200)
 
 
-async def _batch(runtime, body: list, principal: Principal) -> JSONResponse:
+async def _batch(runtime, body: list, principal: Principal, measure: bool) -> JSONResponse:
     if len(body) > MAX_BATCH:
         raise InvalidInput(f"a batch holds at most {MAX_BATCH} events, this one {len(body)}", field="body")
-    items = await apply(runtime, [parse_item(index, raw, principal) for index, raw in enumerate(body)])
+    items = await apply(runtime, [parse_item(index, raw, principal, measure=measure) for index, raw in enumerate(body)])
     return JSONResponse({"results": [i.result() for i in items], **_counts(items)})
 
 

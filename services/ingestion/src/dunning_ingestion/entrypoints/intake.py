@@ -33,10 +33,11 @@ class Item:
         return result | ({"errors": self.errors} if self.errors else {})
 
 
-def parse_item(index: int, raw: Any, principal: Principal) -> Item:
+def parse_item(index: int, raw: Any, principal: Principal, *, measure: bool = True) -> Item:
+    """`measure=False` when the whole body is smaller than an event may be: no item can be too large."""
     item = Item(index, lender=principal.lender)
     try:
-        item.event, item.data = _parse(raw, principal)
+        item.event, item.data = _parse(raw, principal, measure)
     except ValidationError as error:
         item.errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in error.errors()]
     except _DataInvalid as error:
@@ -46,10 +47,10 @@ def parse_item(index: int, raw: Any, principal: Principal) -> Item:
     return item
 
 
-def _parse(raw: Any, principal: Principal) -> tuple[CloudEvent, EventData]:
+def _parse(raw: Any, principal: Principal, measure: bool) -> tuple[CloudEvent, EventData]:
     if not isinstance(raw, dict):
         raise DomainError("an event must be a JSON object (a CloudEvent)", field="event")
-    if len(json.dumps(raw, separators=(",", ":"))) > MAX_EVENT_BYTES:
+    if measure and len(json.dumps(raw, separators=(",", ":")).encode()) > MAX_EVENT_BYTES:
         raise DomainError(f"the event is larger than {MAX_EVENT_BYTES} bytes", field="event")
     event = CloudEvent.model_validate(raw)
     if event.type not in HANDLERS:

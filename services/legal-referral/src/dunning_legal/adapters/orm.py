@@ -48,6 +48,7 @@ class Loan(Base):
     region: Mapped[str | None] = mapped_column(Text)
     locale: Mapped[str | None] = mapped_column(Text)
     booking: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    booking_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     borrower_name_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     snapshot_as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -64,6 +65,7 @@ class OverdueEntry(Base):
     event_type: Mapped[str] = mapped_column(Text)
     event_id: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
@@ -81,6 +83,7 @@ class ContactAttempt(Base):
     provider: Mapped[str | None] = mapped_column(Text)
     provider_message_id: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     event_id: Mapped[str] = mapped_column(Text)
 
 

@@ -92,7 +92,7 @@ def _evidence_pages(pdf: EvidencePdf, bundle: dict[str, Any]) -> None:
         pdf,
         [
             f"Legal case {bundle['legal_case_id']} · collection case {bundle['case_id']} · loan {bundle['loan_id']}",
-            f"Generated at {bundle['generated_at']}",
+            f"As it stood at {bundle['as_of']}",
             f"File digest (SHA-256 over the part digests): {bundle['file_digest']}",
             "Each part's digest is the SHA-256 of its canonical JSON in the JSON bundle (GET .../file).",
         ],

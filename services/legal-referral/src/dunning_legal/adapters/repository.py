@@ -30,18 +30,18 @@ class LegalRepository:
     def add(self, row: object) -> None:
         self.session.add(row)
 
-    async def overdue_history(self, loan_id: str) -> list[OverdueEntry]:
+    async def overdue_history(self, loan_id: str, *, as_of: datetime) -> list[OverdueEntry]:
         query = (
             select(OverdueEntry)
-            .where(OverdueEntry.loan_id == loan_id)
+            .where(OverdueEntry.loan_id == loan_id, OverdueEntry.recorded_at <= as_of)
             .order_by(OverdueEntry.occurred_at, OverdueEntry.id)
         )
         return list((await self.session.execute(query)).scalars())
 
-    async def contact_attempts(self, loan_id: str) -> list[ContactAttempt]:
+    async def contact_attempts(self, loan_id: str, *, as_of: datetime) -> list[ContactAttempt]:
         query = (
             select(ContactAttempt)
-            .where(ContactAttempt.loan_id == loan_id)
+            .where(ContactAttempt.loan_id == loan_id, ContactAttempt.recorded_at <= as_of)
             .order_by(ContactAttempt.occurred_at, ContactAttempt.id)
         )
         return list((await self.session.execute(query)).scalars())

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime
 from dunning_legal.adapters.orm import LegalCase
 from dunning_legal.adapters.pdf import CjkFontMissing, render
 from dunning_legal.adapters.repository import CaseFilters, LegalRepository
-from dunning_legal.casefile import demand_facts, evidence_of
+from dunning_legal.casefile import bundle_of, demand_facts
 from dunning_legal.domain.letters import demand_letter
 from dunning_legal.domain.lifecycle import Status
 from dunning_legal.entrypoints.schemas import (
@@ -28,7 +28,7 @@ from dunning_legal.entrypoints.schemas import (
 )
 from dunning_legal.referrals import change_status
 from dunning_platform.auth import Forbidden, Principal, require_scope
-from dunning_platform.errors import NotFound
+from dunning_platform.errors import InvalidInput, NotFound
 from dunning_platform.problems import problem
 
 router = APIRouter(prefix="/v1", tags=["legal cases"], responses=PROBLEM_RESPONSES)
@@ -40,6 +40,10 @@ CaseId = Annotated[str, Path(**_ID)]
 IdFilter = Annotated[str | None, Query(**_ID)]
 # A century of days: further back than any referral, and within what a date can hold.
 AgeDays = Annotated[int | None, Query(ge=0, le=36500)]
+AsOf = Annotated[
+    AwareDatetime | None,
+    Query(description="the file as it stood at this moment (default now), e.g. the one a letter cites"),
+]
 
 
 @router.get("/legal-cases")
@@ -102,13 +106,14 @@ async def move_legal_case(
 
 
 @router.get("/legal-cases/{legal_case_id}/file")
-async def get_evidence_file(request: Request, legal_case_id: CaseId, principal: Reader) -> dict:
+async def get_evidence_file(request: Request, legal_case_id: CaseId, principal: Reader, as_of: AsOf = None) -> dict:
     """The evidence bundle: each part with the SHA-256 of its canonical JSON, and one digest over them."""
     runtime = request.app.state.runtime
+    cut_off = _cut_off(as_of, runtime.clock.now())
     async with runtime.uow() as uow:
         repo = LegalRepository(uow.session)
         case = await _visible(repo, legal_case_id, principal)
-        return await _bundle(repo, case, runtime.clock.now())
+        return await bundle_of(repo, case, cut_off)
 
 
 @router.get(
@@ -126,20 +131,21 @@ async def get_evidence_pdf(
     locale: Annotated[
         Literal["zh-CN", "en"] | None, Query(description="the letter's language; default the borrower's")
     ] = None,
+    as_of: AsOf = None,
 ) -> Response:
     """The demand letter in the borrower's language, then the evidence file with the digest of each part."""
     runtime, settings = request.app.state.runtime, request.app.state.settings
-    now = runtime.clock.now()
+    cut_off = _cut_off(as_of, runtime.clock.now())
     async with runtime.uow() as uow:
         repo = LegalRepository(uow.session)
         case = await _visible(repo, legal_case_id, principal)
-        bundle = await _bundle(repo, case, now)
+        bundle = await bundle_of(repo, case, cut_off)
         facts, borrower_locale = await demand_facts(
             repo,
             case,
-            bundle["file_digest"],
+            bundle,
             names=request.app.state.policy.names,
-            today=now.date(),
+            at=cut_off,
             pay_within=timedelta(days=settings.demand_pay_within_days),
         )
     letter = demand_letter(facts, locale or borrower_locale or settings.default_letter_locale)
@@ -210,10 +216,12 @@ async def _visible(repo: LegalRepository, legal_case_id: str, principal: Princip
     return case
 
 
-async def _bundle(repo: LegalRepository, case: LegalCase, now: datetime) -> dict:
-    evidence = await evidence_of(repo, case)
-    header = {"legal_case_id": case.legal_case_id, "case_id": case.case_id, "loan_id": case.loan_id}
-    return evidence.as_bundle(header | {"generated_at": now.isoformat()})
+def _cut_off(as_of: datetime | None, now: datetime) -> datetime:
+    if as_of is None:
+        return now
+    if as_of > now:
+        raise InvalidInput("as_of is in the future: a file can be shown only as it was", field="as_of")
+    return as_of
 
 
 def _earliest(given: datetime | None, bound: datetime) -> datetime:

@@ -217,7 +217,7 @@ async def preferences_of(session: AsyncSession, borrower_ids: set[str]) -> dict[
 
 def _preferences(row: ContactPreferences) -> Preferences:
     hours = (row.contact_from, row.contact_until) if row.contact_from and row.contact_until else None
-    return Preferences(frozenset(row.opted_out or ()), row.do_not_contact, row.hold_until, hours)
+    return Preferences(frozenset(row.opted_out or ()), row.do_not_contact, row.hold_until, hours, row.preferred_channel)
 
 
 async def recent_contacts(session: AsyncSession, borrower_ids: set[str], since: datetime) -> dict[str, list[PastContact]]:

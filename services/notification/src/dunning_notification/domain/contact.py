@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from dunning_notification.domain.guard import Preferences
+
 
 @dataclass(frozen=True)
 class Contact:
@@ -48,3 +50,11 @@ def mask_address(channel: str, address: str | None) -> str | None:
     if channel == "letter":
         return address and address[:1] + "**"
     return address
+
+
+def channel_for(requested: str, preferences: Preferences, contact: Contact) -> str:
+    """The channel to use: the one requested, unless the borrower refused it and named another they accept."""
+    preferred = preferences.preferred_channel
+    if requested not in preferences.opted_out or not preferred or preferred in preferences.opted_out:
+        return requested
+    return preferred if contact.address_for(preferred) else requested

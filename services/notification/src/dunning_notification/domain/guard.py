@@ -20,6 +20,7 @@ class Preferences:
     hold_until: datetime | None = None
     # The borrower's own contact hours, local time; they can only narrow the jurisdiction's window.
     contact_hours: tuple[time, time] | None = None
+    preferred_channel: str | None = None
 
 
 @dataclass(frozen=True)
