@@ -32,3 +32,10 @@ def test_log_records_are_json_with_pii_fields_masked(log_stream):
     assert record["service"] == "test-service"
     assert record["phone"] == "***" and record["loan_id"] == "L1"
     assert "13800138000" not in record["message"]
+
+
+def test_numeric_arguments_and_the_logger_name_survive_masking(log_stream):
+    logging.getLogger("dunning.test").info("sent %d reminders in %.1f s", 3, 0.5)
+    record = json.loads(log_stream.getvalue().splitlines()[-1])
+    assert record["message"] == "sent 3 reminders in 0.5 s"
+    assert record["name"] == "dunning.test"

@@ -11,7 +11,8 @@ _MASKS = (
     # Phone numbers: 8 to 15 digits, optionally spaced; dates and ids with dashes are left alone.
     (re.compile(r"(?<![\w.-])\+?\d(?: ?\d){7,14}(?![\w.-])"), lambda m: "***" + m.group(0)[-2:]),
 )
-PII_FIELDS = {"name", "phone", "email", "address", "borrower_name", "id_number"}
+# Extra fields a log call may carry; `name` is not among them: on a LogRecord it is the logger's name.
+PII_FIELDS = {"borrower", "phone", "email", "address", "borrower_name", "id_number"}
 
 
 def mask(text: str) -> str:
@@ -22,9 +23,9 @@ def mask(text: str) -> str:
 
 class PiiMaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask(str(record.msg))
-        if record.args:
-            record.args = tuple(mask(str(a)) for a in record.args) if isinstance(record.args, tuple) else record.args
+        # Format first, then mask: masking the arguments one by one would break "%d" and friends.
+        record.msg = mask(record.getMessage())
+        record.args = None
         for field in PII_FIELDS & record.__dict__.keys():
             setattr(record, field, "***")
         return True

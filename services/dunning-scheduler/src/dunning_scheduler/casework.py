@@ -164,6 +164,8 @@ def payload(action: PlannedAction, ctx: Context) -> dict[str, Any]:
     }
     if action.channel:
         content["channel"] = action.channel
+    if action.not_before:
+        content["not_before"] = action.not_before.isoformat()  # counted by the caps once fired
     return content
 
 
