@@ -5,6 +5,7 @@ Each check compares what should exist (from what the broker took from the driver
 as the PostgreSQL admin, the provider's records over HTTP, and every topic from its beginning."""
 
 import json
+import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -375,7 +376,6 @@ def read_topics(bootstrap: str, timeout: float = 120) -> dict[str, list[dict]]:
         consumer.assign(partitions)
         records = defaultdict(list)
         remaining = dict(ends)
-        import time
         deadline = time.monotonic() + timeout
         while remaining and time.monotonic() < deadline:
             message = consumer.poll(1.0)

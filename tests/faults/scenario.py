@@ -2,6 +2,7 @@
 timeline while the stream flows, the recovery an operator would run, then the checker."""
 
 import asyncio
+import os
 import random
 import shutil
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from dunning_platform.devstack.harness import Platform, new_platform, scratch_dir
 from dunning_platform.devstack.services import SERVICES
+from dunning_platform.devstack.state import repo_root
 from tests.faults import chaos, events
 from tests.faults.chaos import Killer, Replica, say
 from tests.faults.checker import Expected, Report, check_all
@@ -21,6 +23,27 @@ from tests.faults.settle import wait_until_quiet
 # A reminder whose sender was killed mid-call is retried when its lease ends; a short lease keeps the
 # run short. Everything else runs with the settings `make run` uses.
 PLATFORM_ENV = {"NOTIFICATION_DISPATCH_LEASE_S": "20"}
+
+
+def snapshot_code(target: Path) -> dict[str, str]:
+    """A copy of the libraries' and services' code and migrations, and the environment that makes the
+    platform run it. Every restart during a run then starts the code the run began with, even while the
+    checkout is being edited (a service restarted on newer code would meet a schema it has not migrated)."""
+    repo = repo_root()
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "tests")
+    paths = []
+    for package in [*sorted((repo / "libs").iterdir()), *sorted((repo / "services").iterdir())]:
+        if not (package / "src").is_dir():
+            continue
+        copy = target / package.relative_to(repo)
+        shutil.copytree(package / "src", copy / "src", ignore=ignore)
+        if (package / "migrations").is_dir():
+            shutil.copytree(package / "migrations", copy / "migrations", ignore=ignore)
+            shutil.copy2(package / "alembic.ini", copy / "alembic.ini")
+        paths.append(str(copy / "src"))
+    shutil.copytree(repo / "docs", target / "docs", ignore=ignore)  # the scheduler reads docs/policy
+    # Ahead of the editable installs' .pth entries on sys.path, so the copy is what gets imported.
+    return {"PYTHONPATH": os.pathsep.join(paths), "DUNNING_REPO_ROOT": str(target)}
 
 
 @dataclass
@@ -67,7 +90,7 @@ class FaultRun:
 
     def run(self) -> Outcome:
         root = scratch_dir()
-        platform = new_platform(root, PLATFORM_ENV)
+        platform = new_platform(root, PLATFORM_ENV | snapshot_code(root / "code"))
         try:
             platform.start()
             self.note(f"platform ready in {platform.wait_until_ready():.1f} s; state in {platform.state_dir}")

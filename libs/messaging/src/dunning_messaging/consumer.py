@@ -1,7 +1,7 @@
 """Consumes bus events into a service: inbox dedupe, handler, outbox, commit, and only then the offset.
 
-A partition's batch is first applied in one transaction. If anything in it fails, the batch is replayed
-one event per transaction, so a poison message is retried, then dead-lettered, while its valid
+A partition's batch is first applied in one transaction. If anything in it fails, it is split in halves
+until the poison message stands alone; that one is retried, then dead-lettered, while its valid
 neighbours are applied."""
 
 import asyncio
@@ -48,18 +48,27 @@ class Delivery:
     invalid: str | None = None
     dedupe_key: tuple[str, str] = field(default=("", ""))
 
+    def parse_data(self) -> None:
+        """Validate the data, now that the inbox says the event is new: a duplicate is never parsed."""
+        if self.event is None or self.data is not None:
+            return
+        try:
+            self.data = parse_data(self.event)
+        except (ValidationError, UnknownEventType, ValueError) as error:
+            self.invalid = _describe(error, prefix="data.")
+
 
 def decode(record: ConsumerRecord, spec: ConsumerSpec) -> Delivery | None:
-    """Parse one record; None when it is a type this consumer does not handle."""
+    """Parse one record's envelope; None when it is a type this consumer does not handle."""
     delivery = Delivery(record, dedupe_key=(f"kafka:{record.topic}/{record.partition}", str(record.offset)))
     try:
-        event, data = _parse(record, spec)
+        event = _parse_envelope(record, spec)
     except _NotMine:
         return None
-    except (InvalidEvent, ValidationError, UnknownEventType, ValueError) as error:
+    except (InvalidEvent, ValidationError, ValueError) as error:
         delivery.invalid = _describe(error)
         return delivery
-    delivery.event, delivery.data, delivery.dedupe_key = event, data, (event.source, event.id)
+    delivery.event, delivery.dedupe_key = event, (event.source, event.id)
     return delivery
 
 
@@ -67,7 +76,7 @@ class _NotMine(Exception):
     pass
 
 
-def _parse(record: ConsumerRecord, spec: ConsumerSpec) -> tuple[CloudEvent, EventData]:
+def _parse_envelope(record: ConsumerRecord, spec: ConsumerSpec) -> CloudEvent:
     if record.value is None:
         raise InvalidEvent("value: the message is empty")
     if len(record.value) > MAX_EVENT_BYTES:
@@ -78,13 +87,19 @@ def _parse(record: ConsumerRecord, spec: ConsumerSpec) -> tuple[CloudEvent, Even
         if spec.reject_unknown_types:
             raise InvalidEvent(f"type: unknown event type {event.type!r}")
         raise _NotMine()
-    return event, parse_data(event)
+    return event
 
 
-def _describe(error: Exception) -> str:
+def _describe(error: Exception, prefix: str = "") -> str:
     if isinstance(error, ValidationError):
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}" for e in error.errors())
+        return "; ".join(f"{prefix}{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}" for e in error.errors())
     return str(error)
+
+
+def _describe_rejection(error: DomainError) -> str:
+    if error.field and not error.detail.startswith(error.field):
+        return f"{error.field}: {error.detail}"
+    return error.detail
 
 
 class EventConsumer:
@@ -134,17 +149,24 @@ class EventConsumer:
 
     async def process(self, records: list[ConsumerRecord]) -> None:
         deliveries = [d for d in (decode(r, self.spec) for r in records) if d is not None]
-        if not deliveries:
-            return
+        if deliveries:
+            await self._apply_or_split(deliveries)
+
+    async def _apply_or_split(self, deliveries: list[Delivery]) -> None:
+        """All in one transaction; if that fails, each half on its own, down to single events, so a
+        poison message costs a few extra transactions, not one per event of the batch."""
+        if len(deliveries) == 1:
+            return await self._process_alone(deliveries[0])
         try:
             async with self._runtime.uow() as uow:
                 await self._apply(uow, deliveries)
                 await uow.commit()
             return
         except Exception as error:
-            log.warning("batch of %d failed (%s); replaying one by one", len(deliveries), error)
-        for delivery in deliveries:
-            await self._process_alone(delivery)
+            log.warning("batch of %d failed (%r); splitting it", len(deliveries), error)
+        middle = len(deliveries) // 2
+        await self._apply_or_split(deliveries[:middle])
+        await self._apply_or_split(deliveries[middle:])
 
     async def _apply(self, uow: UnitOfWork, deliveries: list[Delivery]) -> None:
         topic = deliveries[0].record.topic
@@ -154,6 +176,7 @@ class EventConsumer:
                 EVENTS_CONSUMED.labels(topic, _type_of(delivery), "duplicate").inc()
                 continue
             fresh.discard(delivery.dedupe_key)
+            delivery.parse_data()
             if delivery.invalid:
                 self._dead_letter(uow, delivery, "invalid", delivery.invalid)
                 continue
@@ -170,7 +193,7 @@ class EventConsumer:
                     await uow.commit()
                 return
             except DomainError as error:
-                return await self._dead_letter_alone(delivery, "rejected", str(error))
+                return await self._dead_letter_alone(delivery, "rejected", _describe_rejection(error))
             except Exception as error:
                 log.warning("event failed (attempt %d of %d): %r", attempt, attempts, error)
                 last_error = error

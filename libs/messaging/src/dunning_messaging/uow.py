@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dunning_contracts import TOPIC_OF_TYPE, CloudEvent, new_event
@@ -81,11 +81,22 @@ class UnitOfWork:
         """Record events as handled; returns those not handled before (a redelivery is not among them)."""
         if not keys:
             return set()
-        rows = [{"source": s, "event_id": i, "topic": topic} for s, i in dict.fromkeys(keys)]
-        inbox = self._tables.inbox
-        statement = insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.source, inbox.c.event_id)
-        result = await self.session.execute(statement)
+        unique = list(dict.fromkeys(keys))
+        result = await self.session.execute(
+            self._claim_statement,
+            {"sources": [s for s, _ in unique], "ids": [i for _, i in unique], "topic": topic},
+        )
         return {(row.source, row.event_id) for row in result}
+
+    @property
+    def _claim_statement(self):
+        # One statement text whatever the batch size: arrays, not a VALUES list to recompile each time.
+        inbox = self._tables.inbox
+        return text(
+            f"INSERT INTO {inbox.schema}.{inbox.name} (source, event_id, topic) "
+            "SELECT s, i, :topic FROM unnest(CAST(:sources AS text[]), CAST(:ids AS text[])) AS t(s, i) "
+            "ON CONFLICT DO NOTHING RETURNING source, event_id"
+        )
 
     async def flush(self) -> None:
         if self._pending:

@@ -16,7 +16,9 @@ from dunning_scheduler.domain.calendar import Calendar
 from dunning_scheduler.domain.decisions import Decision, decide
 from dunning_scheduler.domain.ladder import Situation
 from dunning_scheduler.domain.planner import PlannedAction, Plan, plan_pre_due
-from dunning_scheduler.domain.policy import VersionedPolicy
+from dunning_scheduler.domain.policy import Policy, VersionedPolicy
+from dunning_scheduler.domain.risk import score
+from dunning_scheduler.domain.segments import CaseProfile, resolve
 
 
 @dataclass
@@ -55,31 +57,51 @@ def calendar_of(case: Case, ctx: Context) -> Calendar:
 
 def situation_of(case: Case, ctx: Context) -> Situation:
     today = max(case.days_past_due, calendar_of(case, ctx).days_past_due(ctx.now))
-    return Situation(today, case.overdue_amount, case.broken_promises)
+    return Situation(today, case.overdue_amount, case.broken_promises, case.failed_contacts)
+
+
+def refresh_risk(case: Case, ctx: Context) -> None:
+    """The scorecard as the case stands now; agents' queues are ranked by it."""
+    s = situation_of(case, ctx)
+    risk = score(s.days_past_due, s.overdue_amount, s.broken_promises, case.contact_outcomes, case.past_cures)
+    case.risk_points, case.risk_band = risk.points, risk.band
+    case.risk_factors = [{"name": f.name, "value": f.value, "points": f.points} for f in risk.factors]
 
 
 async def recent_reminders(case: Case, ctx: Context) -> list[datetime]:
     return await ctx.timers.reminders_sent_since(case.id, ctx.now - timedelta(days=7))
 
 
-async def reconsider(case: Case, ctx: Context, *, replan: bool) -> Decision | None:
+def policy_for(case: Case, ctx: Context) -> Policy:
+    """The policy with the case's own ladder: its segment's, or its experiment arm's. Noted on the case."""
+    s = situation_of(case, ctx)
+    profile = CaseProfile(case.loan_id, case.lender, case.product, s.overdue_amount, s.days_past_due, case.risk_band)
+    resolved = resolve(ctx.policy.policy, profile)
+    case.segment, case.arm = resolved.segment, resolved.arm
+    return resolved.policy
+
+
+async def reconsider(
+    case: Case, ctx: Context, *, replan: bool, sent: list[datetime] | None = None, new: bool = False
+) -> Decision | None:
     """Decide the case's stage and plan again; apply what changed."""
-    sent = await recent_reminders(case, ctx)
-    decision = decide(
-        ctx.policy.policy, case.stage, situation_of(case, ctx), calendar_of(case, ctx), ctx.now, sent, replan=replan
-    )
+    sent = await recent_reminders(case, ctx) if sent is None else sent
+    current = None if new else case.stage
+    decision = decide(policy_for(case, ctx), current, situation_of(case, ctx), calendar_of(case, ctx), ctx.now, sent, replan=replan)
     if decision is not None:
         await apply(case, decision, ctx)
     return decision
 
 
 async def apply(case: Case, decision: Decision, ctx: Context) -> None:
+    refresh_risk(case, ctx)
     cancelled = await ctx.timers.cancel_for_case(case.id, f"replanned: {decision.reason}")
     if decision.escalated_from:
         escalate(case, decision, ctx)
     case.stage, case.policy_version, case.updated_at = decision.stage, ctx.policy.version, ctx.now
     await ctx.timers.add(timer_rows(decision.plan.actions, case, ctx))
-    record(ctx, case, "planned", plan_summary(decision.plan, cancelled), details=plan_details(decision.plan))
+    details = plan_details(decision.plan) | {"segment": case.segment, "arm": case.arm}
+    record(ctx, case, "planned", plan_summary(decision.plan, cancelled), details=details)
 
 
 def escalate(case: Case, decision: Decision, ctx: Context) -> None:

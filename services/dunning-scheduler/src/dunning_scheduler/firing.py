@@ -6,14 +6,13 @@ Checkpoints (stage reviews, the end of a pause) need the case's rules, so each g
 import json
 import uuid
 from datetime import datetime
-from decimal import Decimal
 
 from dunning_contracts import Topics
 from dunning_messaging import UnitOfWork
 from dunning_platform.tracing import new_traceparent
 from dunning_scheduler import casework, pauses
-from dunning_scheduler.adapters.firing_sql import claim_due, copy_to_outbox
-from dunning_scheduler.adapters.repository import AgentTaskRepository, CaseRepository, TimerClaims
+from dunning_scheduler.adapters.firing_sql import claim_due, copy_to_outbox, queue_agent_tasks
+from dunning_scheduler.adapters.repository import CaseRepository, TimerClaims
 from dunning_scheduler.domain.ladder import next_escalation_day
 from dunning_scheduler.domain.planner import ACTION_KINDS, plan_review
 from dunning_scheduler.metrics import TIMER_LATENESS, TIMERS_FIRED
@@ -27,7 +26,7 @@ async def fire_due_actions(uow: UnitOfWork, limit: int, source: str) -> list:
     now = uow.clock.now()
     timers = await claim_due(uow.session, now, limit, ACTION_KINDS)
     await copy_to_outbox(uow.session, [outbox_row(t, source, now) for t in timers if t["kind"] == "reminder"])
-    await AgentTaskRepository(uow.session).add([task_of(t, now) for t in timers if t["kind"] != "reminder"])
+    await queue_agent_tasks(uow.session, [t for t in timers if t["kind"] != "reminder"], now)
     return timers
 
 
@@ -49,22 +48,6 @@ def outbox_row(timer, source: str, now: datetime) -> tuple:
     key = timer["loan_id"].encode()
     headers = f'[["traceparent", "{traceparent}"]]'  # JSON text: the driver connection's jsonb codec takes it as is
     return (Topics.REMINDER_REQUESTED, key, envelope.encode(), headers, "ReminderRequested", event_id)
-
-
-def task_of(timer, now: datetime) -> dict:
-    task = timer["task"]
-    return {
-        "id": uuid.uuid4(),
-        "timer_id": timer["id"],
-        "case_id": timer["case_id"],
-        "loan_id": timer["loan_id"],
-        "kind": timer["kind"],
-        "template": task["template"],
-        "stage": task["stage"],
-        "priority": Decimal(task.get("priority") or "0"),
-        "status": "queued",
-        "created_at": now,
-    }
 
 
 async def due_checkpoints(uow: UnitOfWork, limit: int) -> list:
@@ -91,5 +74,5 @@ async def review(case, ctx: casework.Context) -> None:
     if await casework.reconsider(case, ctx, replan=False) is not None:
         return
     situation = casework.situation_of(case, ctx)
-    day = next_escalation_day(ctx.policy.policy, case.stage, situation)
+    day = next_escalation_day(casework.policy_for(case, ctx), case.stage, situation)
     await ctx.timers.add(casework.timer_rows(plan_review(day, case.stage, casework.calendar_of(case, ctx)), case, ctx))

@@ -8,10 +8,9 @@ from dunning_contracts.events import LoanBooked, LoanOverdue, OverdueCleared
 from dunning_messaging import UnitOfWork
 from dunning_scheduler import casework, pauses
 from dunning_scheduler.adapters.orm import Case
-from dunning_scheduler.adapters.repository import CaseRepository, LoanRepository
+from dunning_scheduler.adapters.repository import AgentTaskRepository, LoanRepository
 from dunning_scheduler.casework import Context, context_for, record
 from dunning_scheduler.domain.calendar import Calendar
-from dunning_scheduler.domain.decisions import decide
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +27,17 @@ async def on_loan_overdue(uow: UnitOfWork, event: CloudEvent, data: LoanOverdue)
 
 
 async def open_case(data: LoanOverdue, ctx: Context) -> None:
-    case = Case(id=uuid.uuid4(), status="open", broken_promises=0, opened_at=ctx.now, stage="reminder")
+    case = Case(
+        id=uuid.uuid4(), status="open", broken_promises=0, opened_at=ctx.now, stage="reminder",
+        contact_outcomes={}, failed_contacts=0, past_cures=len(await ctx.cases.for_loan(data.loan_id)),
+    )
     observe(case, data, ctx)
     ctx.cases.add(case)
     record(ctx, case, "opened", f"loan {data.loan_id} is {data.days_past_due} days past due, {data.overdue_amount} {data.currency} overdue")
-    # A new case's stage comes from nothing: it "enters" even `reminder`, so its first action fires now.
     await ctx.timers.cancel_pre_due(case.loan_id, "the loan is overdue: the case's reminders take over")
-    decision = decide(
-        ctx.policy.policy, None, casework.situation_of(case, ctx), casework.calendar_of(case, ctx), ctx.now, []
-    )
-    await casework.apply(case, decision, ctx)
+    casework.refresh_risk(case, ctx)
+    # A new case has no stage yet: it enters even `reminder`, so its first action fires now.
+    await casework.reconsider(case, ctx, replan=True, sent=[], new=True)
 
 
 async def update_case(case: Case, data: LoanOverdue, ctx: Context) -> None:
@@ -47,6 +47,7 @@ async def update_case(case: Case, data: LoanOverdue, ctx: Context) -> None:
     observe(case, data, ctx)
     record(ctx, case, "updated", f"{data.days_past_due} days past due, overdue amount {before} -> {data.overdue_amount}")
     await pauses.settle_kept_promises(case, before, ctx)
+    casework.refresh_risk(case, ctx)
     if case.status == "open":
         await casework.reconsider(case, ctx, replan=False)
 
@@ -68,6 +69,7 @@ async def on_overdue_cleared(uow: UnitOfWork, event: CloudEvent, data: OverdueCl
     case.status, case.resolved_at, case.resolution, case.updated_at = "resolved", data.cleared_at, data.reason, ctx.now
     case.paused_until = case.pause_reason = None
     cancelled = await ctx.timers.cancel_for_case(case.id, f"resolved: {data.reason}")
+    await AgentTaskRepository(uow.session).cancel_open(case.id, ctx.now)
     await pauses.close_on_resolution(case, ctx)
     record(ctx, case, "resolved", f"overdue cleared ({data.reason}); {cancelled} pending timers cancelled")
     profile = await LoanRepository(uow.session).get(data.loan_id)

@@ -8,7 +8,7 @@ from dunning_platform.errors import Conflict, InvalidInput, NotFound
 from dunning_messaging import UnitOfWork
 from dunning_scheduler import casework
 from dunning_scheduler.adapters.orm import Case, Hold, Promise
-from dunning_scheduler.adapters.repository import CaseRepository, HoldRepository, PromiseRepository
+from dunning_scheduler.adapters.repository import AgentTaskRepository, CaseRepository, HoldRepository, PromiseRepository
 from dunning_scheduler.casework import Context, record
 from dunning_scheduler.domain.pauses import promise_ends, promise_kept
 
@@ -55,6 +55,7 @@ async def pause(case: Case, until: datetime, reason: str, ctx: Context) -> None:
     if case.status == "paused" and case.paused_until and case.paused_until > until:
         until = case.paused_until
     cancelled = await ctx.timers.cancel_for_case(case.id, f"paused: {reason}")
+    await AgentTaskRepository(ctx.uow.session).cancel_open(case.id, ctx.now)
     case.status, case.paused_until, case.pause_reason, case.updated_at = "paused", until, reason, ctx.now
     await ctx.timers.add(casework.timer_rows([casework.checkpoint("resume", until, case, "the pause ends")], case, ctx))
     record(ctx, case, "paused", f"{reason}; paused until {until.isoformat()}, {cancelled} pending timers cancelled")
@@ -93,6 +94,7 @@ async def break_overdue_promises(case: Case, ctx: Context) -> None:
         if promise_ends(promise.promised_date, ctx.policy.policy.promise_grace_days, calendar) <= ctx.now:
             promise.status, promise.settled_at = "broken", ctx.now
             case.broken_promises += 1
+            casework.refresh_risk(case, ctx)
             record(ctx, case, "promise_broken", f"{promise.amount} promised by {promise.promised_date} was not paid; {case.broken_promises} broken in all")
 
 

@@ -53,3 +53,17 @@ def test_the_next_escalation_day_skips_thresholds_the_amount_does_not_meet():
     assert next_escalation_day(DEFAULT_POLICY, "phone", Situation(20, Decimal("100"))) == 90
     assert next_escalation_day(DEFAULT_POLICY, "phone", Situation(20, Decimal("9000"))) == 31
     assert next_escalation_day(DEFAULT_POLICY, "legal", Situation(95, Decimal("9000"))) is None
+
+
+def test_an_unreachable_borrower_can_be_an_entry_rule():
+    from dunning_scheduler.domain.policy import EntryRule, Policy, StagePolicy
+
+    policy = Policy(
+        name="unreachable",
+        stages=[
+            StagePolicy(name="reminder"),
+            StagePolicy(name="field_visit", entry=[EntryRule(min_days_past_due=10, min_failed_contacts=3)]),
+        ],
+    )
+    assert stage_for(policy, Situation(12, Decimal("100"), failed_contacts=3)).stage == "field_visit"
+    assert stage_for(policy, Situation(12, Decimal("100"), failed_contacts=2)).stage == "reminder"

@@ -41,7 +41,7 @@ def test_a_later_stage_needs_an_entry_rule():
 def test_an_entry_rule_needs_days_or_broken_promises():
     stages = document()["stages"]
     stages[2]["entry"] = [{"min_overdue_amount": "5000"}]
-    assert "needs min_days_past_due or min_broken_promises" in refusal(document(stages=stages))
+    assert "needs min_days_past_due, min_broken_promises or min_failed_contacts" in refusal(document(stages=stages))
 
 
 def test_a_repeat_needs_a_count_and_a_count_needs_a_repeat():

@@ -34,6 +34,7 @@ async def test_a_requested_sms_is_sent_through_the_provider_and_reported(notific
     assert "1,234.50元" in record["body"] and "逾期12天" in record["body"]
     assert reminder["provider"] == "devprovider" and reminder["provider_message_id"] == record["id"]
     assert reminder["to"] == "138****5678"
+    assert record["segments"] == 2, "a Chinese reminder of 71 to 134 characters takes two SMS parts"
 
     [event] = await notification.events_when(reminder_id, lambda e: e, "ReminderSent on the bus")
     assert event["status"] == "sent" and event["channel"] == "sms"

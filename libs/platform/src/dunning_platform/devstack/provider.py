@@ -111,6 +111,7 @@ class ProviderState:
 class SmsIn(BaseModel):
     to: str = Field(min_length=3, max_length=32)
     body: str = Field(min_length=1, max_length=2000)
+    segments: int | None = Field(default=None, ge=1, le=20, description="SMS parts the sender counted")
     reference: str | None = Field(default=None, max_length=256)
     callback_url: str | None = Field(default=None, description="where to post the signed delivery receipt")
     sender: str | None = None

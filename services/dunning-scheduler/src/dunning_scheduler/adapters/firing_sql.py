@@ -41,3 +41,22 @@ async def copy_to_outbox(session: AsyncSession, rows: list[tuple]) -> None:
     """Outbox rows (OUTBOX_COLUMNS) by COPY, in the same transaction as the claim."""
     if rows:
         await (await driver_connection(session)).copy_records_to_table("outbox", records=rows, columns=OUTBOX_COLUMNS)
+
+
+QUEUE_TASKS = """
+INSERT INTO agent_tasks (id, timer_id, case_id, loan_id, kind, template, stage, priority, risk_points,
+                         overdue_amount, status, created_at)
+SELECT gen_random_uuid(), t.timer_id, c.id, c.loan_id, t.kind, t.template, t.stage, c.risk_points, c.risk_points,
+       c.overdue_amount, 'queued', $6
+FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[]) AS t(timer_id, case_id, kind, template, stage)
+JOIN cases AS c ON c.id = t.case_id
+ON CONFLICT (timer_id) DO NOTHING
+"""
+
+
+async def queue_agent_tasks(session: AsyncSession, timers: list[asyncpg.Record], now: datetime) -> None:
+    """One task per fired agent timer, ranked by the case's risk score and overdue amount as they are now."""
+    if not timers:
+        return
+    columns = list(zip(*[(t["id"], t["case_id"], t["kind"], t["task"]["template"], t["task"]["stage"]) for t in timers]))
+    await (await driver_connection(session)).execute(QUEUE_TASKS, *columns, now)

@@ -81,6 +81,16 @@ class Case(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     paused_until: Mapped[datetime | None]
     pause_reason: Mapped[str | None] = mapped_column(Text)
+    risk_points: Mapped[int] = mapped_column(Integer, default=0)
+    risk_band: Mapped[str] = mapped_column(Text, default="low")
+    risk_factors: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    # Outcome code -> count, from agents' completed tasks; failed_contacts counts the latest run of failures.
+    contact_outcomes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    failed_contacts: Mapped[int] = mapped_column(Integer, default=0)
+    past_cures: Mapped[int] = mapped_column(Integer, default=0)
+    # Where the case's ladder came from: a policy segment, and an arm of a champion/challenger test.
+    segment: Mapped[str | None] = mapped_column(Text)
+    arm: Mapped[str | None] = mapped_column(Text)
 
 
 class HistoryEntry(Base):
@@ -155,7 +165,12 @@ class AgentTask(Base):
     """Work for a collector: a call or a field visit the policy asked for."""
 
     __tablename__ = "agent_tasks"
-    __table_args__ = (Index("ix_agent_tasks_queue", "status", "priority"),)
+    __table_args__ = (
+        Index(
+            "ix_agent_tasks_queue", "kind", text("risk_points DESC"), text("overdue_amount DESC"),
+            postgresql_where=text("status = 'queued'"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     timer_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -165,5 +180,12 @@ class AgentTask(Base):
     template: Mapped[str] = mapped_column(Text)
     stage: Mapped[str] = mapped_column(Text)
     priority: Mapped[Decimal]
+    risk_points: Mapped[int] = mapped_column(Integer, default=0)
+    overdue_amount: Mapped[Decimal] = mapped_column(default=Decimal(0))
     status: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)

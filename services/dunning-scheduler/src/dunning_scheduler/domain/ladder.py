@@ -11,6 +11,7 @@ class Situation:
     days_past_due: int
     overdue_amount: Decimal
     broken_promises: int = 0
+    failed_contacts: int = 0
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ def explain(rule: EntryRule, situation: Situation) -> str | None:
         if situation.broken_promises < rule.min_broken_promises:
             return None
         reasons.append(f"broken promises {situation.broken_promises} >= {rule.min_broken_promises}")
+    if rule.min_failed_contacts is not None:
+        if situation.failed_contacts < rule.min_failed_contacts:
+            return None
+        reasons.append(f"failed contacts in a row {situation.failed_contacts} >= {rule.min_failed_contacts}")
     return " and ".join(reasons)
 
 
@@ -65,7 +70,7 @@ def next_escalation_day(policy: Policy, current: Stage, situation: Situation) ->
     # Only a day-past-due threshold can change the verdict as time passes, so only those are tried.
     thresholds = {r.min_days_past_due for s in policy.stages for r in s.entry if r.min_days_past_due is not None}
     for day in sorted(d for d in thresholds if d > situation.days_past_due):
-        later = Situation(day, situation.overdue_amount, situation.broken_promises)
+        later = Situation(day, situation.overdue_amount, situation.broken_promises, situation.failed_contacts)
         if higher(stage_for(policy, later).stage, current):
             return day
     return None

@@ -50,11 +50,13 @@ class EntryRule(PolicyPart):
     min_days_past_due: int | None = Field(default=None, ge=0, le=3650)
     min_overdue_amount: Money | None = None
     min_broken_promises: int | None = Field(default=None, ge=1, le=100)
+    # An unreachable borrower: this many failed contact attempts (no answer, wrong number) in a row.
+    min_failed_contacts: int | None = Field(default=None, ge=1, le=100)
 
     @model_validator(mode="after")
     def _has_a_condition(self) -> "EntryRule":
-        if self.min_days_past_due is None and self.min_broken_promises is None:
-            raise ValueError("entry rule: needs min_days_past_due or min_broken_promises")
+        if self.min_days_past_due is None and self.min_broken_promises is None and self.min_failed_contacts is None:
+            raise ValueError("entry rule: needs min_days_past_due, min_broken_promises or min_failed_contacts")
         return self
 
 
@@ -95,6 +97,72 @@ class PreDueReminder(PolicyPart):
     template: Template
 
 
+class SegmentMatch(PolicyPart):
+    """Which cases a segment takes; every condition given must hold."""
+
+    lenders: list[str] | None = Field(default=None, max_length=100)
+    products: list[str] | None = Field(default=None, max_length=100)
+    min_overdue_amount: Money | None = None
+    max_overdue_amount: Money | None = None
+    min_days_past_due: int | None = Field(default=None, ge=0)
+    max_days_past_due: int | None = Field(default=None, ge=0)
+    risk_bands: list[Literal["low", "medium", "high"]] | None = None
+
+
+class Segment(PolicyPart):
+    """Cases it matches follow its own ladder instead of the policy's."""
+
+    name: str = Field(min_length=1, max_length=64)
+    match: SegmentMatch
+    stages: list[StagePolicy] = Field(min_length=1, max_length=4)
+
+    @model_validator(mode="after")
+    def _ladder(self) -> "Segment":
+        check_ladder(self.stages, f"segment {self.name!r}: ")
+        return self
+
+
+class Arm(PolicyPart):
+    """One arm of a champion/challenger test; without stages it follows the case's usual ladder."""
+
+    name: str = Field(min_length=1, max_length=64)
+    percent: int = Field(ge=0, le=100)
+    stages: list[StagePolicy] | None = Field(default=None, min_length=1, max_length=4)
+
+    @model_validator(mode="after")
+    def _ladder(self) -> "Arm":
+        if self.stages:
+            check_ladder(self.stages, f"arm {self.name!r}: ")
+        return self
+
+
+class Experiment(PolicyPart):
+    name: str = Field(min_length=1, max_length=64)
+    arms: list[Arm] = Field(min_length=2, max_length=10)
+
+    @model_validator(mode="after")
+    def _split(self) -> "Experiment":
+        total = sum(arm.percent for arm in self.arms)
+        if total != 100:
+            raise ValueError(f"experiment {self.name!r}: arm percentages add up to {total}, not 100")
+        if len({arm.name for arm in self.arms}) != len(self.arms):
+            raise ValueError(f"experiment {self.name!r}: arm names must differ")
+        return self
+
+
+def check_ladder(stages: list[StagePolicy], where: str = "") -> None:
+    names = [stage.name for stage in stages]
+    if names[0] != "reminder":
+        raise ValueError(f"{where}stages: the first stage must be 'reminder', not {names[0]!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{where}stages: each stage may appear once, got {names}")
+    if names != sorted(names, key=STAGES.index):
+        raise ValueError(f"{where}stages: must follow the order {list(STAGES)}, got {names}")
+    for stage in stages[1:]:
+        if not stage.entry:
+            raise ValueError(f"{where}stages: {stage.name!r} needs at least one entry rule")
+
+
 class Policy(PolicyPart):
     """A whole policy document. `version` is given by the service when the document is activated."""
 
@@ -106,19 +174,15 @@ class Policy(PolicyPart):
     promise_grace_days: int = Field(default=2, ge=0, le=30)
     pre_due: list[PreDueReminder] = Field(default_factory=list, max_length=10)
     stages: list[StagePolicy] = Field(min_length=1, max_length=4)
+    # The first segment a case matches gives its ladder; an experiment then may give it another.
+    segments: list[Segment] = Field(default_factory=list, max_length=50)
+    experiment: Experiment | None = None
 
     @model_validator(mode="after")
     def _stages_follow_the_ladder(self) -> "Policy":
-        names = [stage.name for stage in self.stages]
-        if names[0] != "reminder":
-            raise ValueError(f"stages: the first stage must be 'reminder', not {names[0]!r}")
-        if len(set(names)) != len(names):
-            raise ValueError(f"stages: each stage may appear once, got {names}")
-        if names != sorted(names, key=STAGES.index):
-            raise ValueError(f"stages: must follow the order {list(STAGES)}, got {names}")
-        for stage in self.stages[1:]:
-            if not stage.entry:
-                raise ValueError(f"stages: {stage.name!r} needs at least one entry rule")
+        check_ladder(self.stages)
+        if len({s.name for s in self.segments}) != len(self.segments):
+            raise ValueError("segments: names must differ")
         return self
 
     def stage(self, name: Stage) -> StagePolicy:

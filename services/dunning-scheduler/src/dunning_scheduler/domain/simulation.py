@@ -12,6 +12,8 @@ from dunning_scheduler.domain.decisions import Decision, decide
 from dunning_scheduler.domain.ladder import Situation, next_escalation_day
 from dunning_scheduler.domain.planner import PlannedAction, plan_pre_due, plan_review
 from dunning_scheduler.domain.policy import Policy
+from dunning_scheduler.domain.risk import score
+from dunning_scheduler.domain.segments import CaseProfile, Resolved, resolve
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,10 @@ class Scenario:
     overdue_amount: Decimal
     timezone: str = "Asia/Shanghai"
     broken_promises: int = 0
+    # For the policy's segments and experiment arms.
+    loan_id: str = "simulation"
+    lender: str = ""
+    product: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,13 @@ class TimelineEntry:
 
 class Simulation:
     def __init__(self, policy: Policy, scenario: Scenario, start: datetime) -> None:
-        self.policy, self.scenario = policy, scenario
+        risk = score(max(scenario.days_past_due, 0), scenario.overdue_amount, scenario.broken_promises)
+        profile = CaseProfile(
+            scenario.loan_id, scenario.lender, scenario.product, scenario.overdue_amount,
+            max(scenario.days_past_due, 0), risk.band,
+        )
+        self.resolved = resolve(policy, profile)
+        self.policy, self.scenario = self.resolved.policy, scenario
         self.calendar = Calendar.from_observation(start, scenario.days_past_due, scenario.timezone, policy.contact_window)
         self.stage: str | None = None
         self.sent: list[datetime] = []
@@ -92,4 +104,10 @@ class Simulation:
 
 def simulate(policy: Policy, scenario: Scenario, start: datetime, days: int) -> list[TimelineEntry]:
     return Simulation(policy, scenario, start).run(start, days)
+
+
+def simulate_resolved(policy: Policy, scenario: Scenario, start: datetime, days: int) -> tuple[list[TimelineEntry], Resolved]:
+    """The timeline, and the segment and arm the loan would be in."""
+    simulation = Simulation(policy, scenario, start)
+    return simulation.run(start, days), simulation.resolved
 

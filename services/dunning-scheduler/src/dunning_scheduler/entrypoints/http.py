@@ -9,7 +9,7 @@ from dunning_platform.errors import Conflict, NotFound
 from dunning_scheduler import pauses
 from dunning_scheduler.adapters.repository import CaseRepository, PolicyRepository, TimerRepository
 from dunning_scheduler.domain.policy import Policy
-from dunning_scheduler.domain.simulation import Scenario, simulate
+from dunning_scheduler.domain.simulation import Scenario, simulate_resolved
 from dunning_scheduler.entrypoints.schemas import (
     HoldIn,
     PolicyIn,
@@ -97,6 +97,11 @@ async def simulate_policy(request: Request, body: SimulateIn, _=Depends(require_
         start = body.start or uow.clock.now()
     policy, version = (body.policy, None) if body.policy else (active.policy, active.version)
     loan = body.loan
-    scenario = Scenario(loan.days_past_due, loan.overdue_amount, loan.timezone, loan.broken_promises)
-    timeline = simulate(policy, scenario, start, body.days)
-    return {"policy_version": version, "start": start, "days": body.days, "timeline": [timeline_view(e) for e in timeline]}
+    scenario = Scenario(
+        loan.days_past_due, loan.overdue_amount, loan.timezone, loan.broken_promises, loan.loan_id, loan.lender, loan.product
+    )
+    timeline, resolved = simulate_resolved(policy, scenario, start, body.days)
+    return {
+        "policy_version": version, "start": start, "days": body.days, "segment": resolved.segment, "arm": resolved.arm,
+        "timeline": [timeline_view(e) for e in timeline],
+    }

@@ -6,7 +6,8 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from dunning_contracts.types import Currency, Money, PositiveMoney
-from dunning_scheduler.adapters.orm import Case, HistoryEntry, Timer
+from dunning_scheduler.adapters.orm import AgentTask, Case, HistoryEntry, Timer
+from dunning_scheduler.agent_work import OUTCOMES
 from dunning_scheduler.domain.borrower import known_timezone
 from dunning_scheduler.domain.pauses import HOLD_REASONS
 from dunning_scheduler.domain.policy import Policy
@@ -28,6 +29,25 @@ class HoldIn(Body):
     note: str | None = Field(default=None, max_length=2000)
 
 
+class ClaimIn(Body):
+    agent_id: str = Field(min_length=1, max_length=128)
+    kinds: list[Literal["agent_call", "field_visit"]] = Field(default=["agent_call", "field_visit"], min_length=1)
+    limit: int = Field(default=1, ge=1, le=50)
+
+
+class PromiseTerms(Body):
+    amount: PositiveMoney
+    date: date
+
+
+class CompleteIn(Body):
+    agent_id: str = Field(min_length=1, max_length=128)
+    outcome: Literal[OUTCOMES]
+    note: str | None = Field(default=None, max_length=2000)
+    promise: PromiseTerms | None = None
+    hold_days: int | None = Field(default=None, ge=1, le=180)
+
+
 class PolicyIn(Policy):
     """A policy document; `version`, when given, must be the active one (a guard against lost updates)."""
 
@@ -41,6 +61,9 @@ class LoanSituation(Body):
     currency: Currency = "CNY"
     broken_promises: int = Field(default=0, ge=0, le=100)
     timezone: str = "Asia/Shanghai"
+    loan_id: str = Field(default="simulation", min_length=1, max_length=128)
+    lender: str = Field(default="", max_length=128)
+    product: str = Field(default="", max_length=64)
 
     @field_validator("timezone")
     @classmethod
@@ -78,7 +101,11 @@ def case_summary(case: Case, next_action_at: datetime | None) -> dict[str, Any]:
         "overdue_amount": str(case.overdue_amount),
         "currency": case.currency,
         "broken_promises": case.broken_promises,
+        "risk": {"points": case.risk_points, "band": case.risk_band, "factors": case.risk_factors},
+        "contact_outcomes": case.contact_outcomes,
         "policy_version": case.policy_version,
+        "segment": case.segment,
+        "arm": case.arm,
         "paused_until": case.paused_until,
         "pause_reason": case.pause_reason,
         "next_action_at": next_action_at,
@@ -130,3 +157,22 @@ def pending_view(timer: Timer) -> dict[str, Any]:
     if timer.kind == "reminder":
         view["reminder_id"] = str(timer.reminder_id)
     return view
+
+
+def task_view(task: AgentTask) -> dict[str, Any]:
+    return {
+        "task_id": str(task.id),
+        "case_id": str(task.case_id),
+        "loan_id": task.loan_id,
+        "kind": task.kind,
+        "template": task.template,
+        "stage": task.stage,
+        "risk_points": task.risk_points,
+        "overdue_amount": str(task.overdue_amount),
+        "status": task.status,
+        "created_at": task.created_at,
+        "claimed_by": task.claimed_by,
+        "claimed_at": task.claimed_at,
+        "completed_at": task.completed_at,
+        "outcome": task.outcome,
+    }

