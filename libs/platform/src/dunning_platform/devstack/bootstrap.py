@@ -55,8 +55,7 @@ async def _ensure_database(admin: asyncpg.Connection, database: str) -> None:
 
 async def _grant_connect(admin: asyncpg.Connection, database: str, services: tuple[Service, ...]) -> None:
     for svc in services:
-        # TEMPORARY is session-private, so it cannot leak between services. CREATE (new schemas) is not
-        # given, and taken back from databases bootstrapped when it still was.
+        # TEMPORARY is session-private, so it cannot leak between services; CREATE (new schemas) is not given.
         await admin.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {_ident(database)} TO {_ident(svc.role)}")
         await admin.execute(f"REVOKE CREATE ON DATABASE {_ident(database)} FROM {_ident(svc.role)}")
 

@@ -15,6 +15,7 @@ class SharedConfig:
     pii_key: str
     provider_port: int
     provider_smtp_port: int
+    receipt_secret: str | None = None
 
 
 def http_port(svc: Service) -> int:
@@ -42,5 +43,11 @@ def service_env(svc: Service, database_url: str, shared: SharedConfig) -> dict[s
             "NOTIFICATION_PROVIDER_URL": f"http://127.0.0.1:{shared.provider_port}",
             "NOTIFICATION_SMTP_HOST": "127.0.0.1",
             "NOTIFICATION_SMTP_PORT": str(shared.provider_smtp_port),
+        }
+    if svc.name == "notification" and shared.receipt_secret:
+        # Delivery receipts: the provider signs them and posts them back to notification.
+        env |= {
+            "NOTIFICATION_RECEIPT_SECRET": shared.receipt_secret,
+            "NOTIFICATION_PUBLIC_URL": f"http://127.0.0.1:{http_port(svc)}",
         }
     return env

@@ -55,6 +55,10 @@ class StateDir:
     def pii_key_file(self) -> Path:
         return self.root / "pii.key"
 
+    @property
+    def receipt_secret_file(self) -> Path:
+        return self.root / "receipt.secret"
+
     def create(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(exist_ok=True)
@@ -99,3 +103,12 @@ def pii_key(key_file: Path) -> str:
     key = Fernet.generate_key().decode()
     write_private(key_file, key + "\n")
     return key
+
+
+def receipt_secret(secret_file: Path) -> str:
+    """The HMAC secret the dev provider signs delivery receipts with, and notification checks them by."""
+    if secret_file.exists():
+        return secret_file.read_text().strip()
+    secret = secrets.token_urlsafe(32)
+    write_private(secret_file, secret + "\n")
+    return secret

@@ -18,7 +18,7 @@ from dunning_platform.devstack.migrate import migrate_all
 from dunning_platform.devstack.postgres import EmbeddedPostgres, external_admin_url, start_embedded
 from dunning_platform.devstack.processes import Child, base_env, port_in_use, stop_all, wait_for_port
 from dunning_platform.devstack.services import BROKER_PORT, SERVICES, Service
-from dunning_platform.devstack.state import StateDir, admin_token, pii_key, repo_root, role_passwords
+from dunning_platform.devstack.state import StateDir, admin_token, pii_key, receipt_secret, repo_root, role_passwords
 
 READY_BAR_SECONDS = 90
 # A service that dies this soon after starting, this many times in a row, is broken, not unlucky.
@@ -106,6 +106,7 @@ class Stack:
             pii_key=pii_key(self.state.pii_key_file),
             provider_port=port,
             provider_smtp_port=smtp_port,
+            receipt_secret=receipt_secret(self.state.receipt_secret_file),
         )
 
     def _prepare_database(self, admin_url: str) -> dict[str, str]:
@@ -118,7 +119,8 @@ class Stack:
             "--port", str(shared.provider_port), "--smtp-port", str(shared.provider_smtp_port),
         ]
         # Started before the migrations run, so that the two start-ups overlap.
-        self.provider = Child("provider", argv, base_env(), self.state.logs / "provider.log").start()
+        env = base_env() | {"DUNNING_PROVIDER_RECEIPT_SECRET": shared.receipt_secret}
+        self.provider = Child("provider", argv, env, self.state.logs / "provider.log").start()
 
     def _wait_for_provider(self, shared: SharedConfig) -> None:
         wait_for_port(self.provider, shared.provider_port, timeout=60)

@@ -1,6 +1,6 @@
 """When a promise to pay or a hold lets the case wait, and whether a promise was kept."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from dunning_scheduler.domain.calendar import Calendar
