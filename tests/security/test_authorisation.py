@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from dunning_platform.devstack.services import SERVICES
+from tests.security.support import is_problem
 
 # The one table: (service, method, path) -> the scope an operation needs (admin passes all). Reads need
 # cases:read; case changes cases:write; lenders' events events:write; the policy's writes policy:write
@@ -25,6 +26,9 @@ REQUIRED_SCOPE = {
     ("dunning-scheduler", "GET", "/v1/policy"): "cases:read",
     ("dunning-scheduler", "PUT", "/v1/policy"): "policy:write",
     ("dunning-scheduler", "POST", "/v1/policy/simulate"): "cases:read",
+    ("dunning-scheduler", "GET", "/v1/agent-tasks"): "cases:read",
+    ("dunning-scheduler", "POST", "/v1/agent-tasks/claim"): "cases:write",
+    ("dunning-scheduler", "POST", "/v1/agent-tasks/{task_id}/complete"): "cases:write",
     ("notification", "GET", "/v1/reminders"): "cases:read",
     ("notification", "GET", "/v1/borrowers/{borrower_id}/contact-preferences"): "cases:read",
     ("notification", "PUT", "/v1/borrowers/{borrower_id}/contact-preferences"): "cases:write",
@@ -92,15 +96,6 @@ def call(platform, op: dict, headers: dict[str, str] | None = None) -> httpx.Res
     )
 
 
-def is_problem(response: httpx.Response, status: int) -> bool:
-    return (
-        response.status_code == status
-        and response.headers.get("content-type", "").startswith("application/problem+json")
-        and response.json().get("status") == status
-        and bool(response.json().get("detail"))
-    )
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_every_v1_operation_is_in_the_scope_table(platform, service):
@@ -109,7 +104,7 @@ def test_every_v1_operation_is_in_the_scope_table(platform, service):
 
     assert served, f"{service} serves no /v1 operation"
     assert not served - declared, f"classify these operations in REQUIRED_SCOPE: {sorted(served - declared)}"
-    assert not declared - served, f"REQUIRED_SCOPE names operations {service} does not serve: {sorted(declared - served)}"
+    assert not declared - served, f"REQUIRED_SCOPE names operations no longer served: {sorted(declared - served)}"
 
 
 @pytest.mark.slow
@@ -140,7 +135,7 @@ def test_every_operation_refuses_no_token_a_wrong_token_and_a_token_without_its_
         }
         for what, (response, expected) in attempts.items():
             if not is_problem(response, expected):
-                failures.append(f"{op['method']} {op['path']} with {what}: {response.status_code} {response.text[:200]}")
+                failures.append(f"{op['method']} {op['path']} with {what}: {response.status_code} {response.text[:160]}")
             elif expected == 401 and response.headers.get("www-authenticate", "").lower() != "bearer":
                 failures.append(f"{op['method']} {op['path']} with {what}: 401 without WWW-Authenticate: Bearer")
 

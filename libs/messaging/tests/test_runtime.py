@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from cryptography.fernet import Fernet
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import Column, MetaData, Table, Text, create_engine, insert, select, text
@@ -80,6 +81,7 @@ async def runtime(database_url, kafka_bootstrap, tmp_path_factory):
         tokens_file=tmp_path_factory.mktemp("t") / "tokens.json",
         source="urn:test:runtime",
         kafka_retry_backoff_ms=10,
+        pii_key=Fernet.generate_key().decode(),
     )
     spec = ConsumerSpec("runtime-test", [Topics.REPAYMENT_EVENTS], {"LoanClosed": on_loan_closed}, reject_unknown_types=True)
     runtime = Runtime(settings, tables, service="runtime-test", schema="msgtest", consumers=[spec], produces=[Topics.LOAN_OVERDUE])
@@ -146,6 +148,9 @@ async def test_valid_events_are_applied_once_and_poison_goes_to_the_dlq(runtime,
     assert reasons["boom-1"]["dlq-reason"] == "failed" and "the handler broke" in reasons["boom-1"]["dlq-error"]
     assert reasons["refuse-1"]["dlq-reason"] == "rejected"
     assert {r.key.decode(): r.value for r in dead}["L-x"] == b"{not json"  # dead-lettered unchanged
+    async with runtime.session_factory() as session:
+        stored = (await session.execute(select(tables.outbox.c.value, tables.outbox.c.sealed).where(tables.outbox.c.key == b"L-x"))).one()
+    assert stored.sealed and stored.value != b"{not json"  # kept encrypted at rest
 
     cleared = await read_topic(kafka_bootstrap, Topics.LOAN_OVERDUE, 3)
     assert sorted(json.loads(r.value)["data"]["loan_id"] for r in cleared) == ["L-1", "L-2", "L-dup"]

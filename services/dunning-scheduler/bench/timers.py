@@ -167,9 +167,13 @@ async def bench(admin_url: str, args) -> None:
         scheduler_worker(factory, args.batch, None, ours_fired, ours_late, deadline) for _ in range(args.workers)
     ])
     await vacuum(asyncpg_dsn(url))
-    await fall_due_steadily(asyncpg_dsn(url), datetime.now(UTC) + timedelta(seconds=2), args.rate)
+    # Far enough ahead that the update moving them is committed before the first one falls due.
+    steady_start = datetime.now(UTC) + timedelta(seconds=args.lead_seconds)
+    await fall_due_steadily(asyncpg_dsn(url), steady_start, args.rate)
+    if datetime.now(UTC) > steady_start:
+        print("warning: the steady timers became visible after they fell due; raise --lead-seconds", flush=True)
     steady_fired, steady_late = [], []
-    stop_at = time.monotonic() + 2 + args.steady_seconds + 5
+    stop_at = time.monotonic() + (steady_start - datetime.now(UTC)).total_seconds() + args.steady_seconds + 5
     await run_phase("lateness", [
         scheduler_worker(factory, args.batch, steady, steady_fired, steady_late, stop_at) for _ in range(args.workers)
     ])
@@ -208,6 +212,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rate", type=int, default=5000, help="timers falling due per second in the lateness phase")
     parser.add_argument("--steady-seconds", type=int, default=20)
+    parser.add_argument("--lead-seconds", type=int, default=30, help="from moving the steady timers to the first falling due")
     args = parser.parse_args()
     external = external_admin_url()
     if external:

@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from dunning_messaging.sealing import Sealer
 from dunning_messaging.tables import MessagingTables
 from dunning_platform.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 
@@ -22,6 +23,7 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         *,
         lock_name: str,
+        sealer: Sealer | None = None,
         batch_size: int = 1000,
         idle_wait: float = 0.5,
     ) -> None:
@@ -29,6 +31,7 @@ class OutboxRelay:
         self._outbox = tables.outbox
         self._producer = producer
         self._lock_name = lock_name
+        self._sealer = sealer or Sealer(None)
         self._batch_size = batch_size
         self._idle_wait = idle_wait
         self._wakeup = asyncio.Event()
@@ -84,7 +87,7 @@ class OutboxRelay:
     def _unpublished(self):
         o = self._outbox
         return (
-            select(o.c.id, o.c.topic, o.c.key, o.c.value, o.c.headers)
+            select(o.c.id, o.c.topic, o.c.key, o.c.value, o.c.sealed, o.c.headers)
             .where(o.c.published_at.is_(None))
             .order_by(o.c.id)
             .limit(self._batch_size)
@@ -95,7 +98,8 @@ class OutboxRelay:
         deliveries = []
         for row in rows:
             headers = [(name, value.encode()) for name, value in row.headers]
-            deliveries.append(await self._producer.send(row.topic, row.value, key=row.key, headers=headers))
+            value = self._sealer.open(row.value, row.sealed)
+            deliveries.append(await self._producer.send(row.topic, value, key=row.key, headers=headers))
         await asyncio.gather(*deliveries)
         for row in rows:
             OUTBOX_PUBLISHED.labels(row.topic).inc()

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from dunning_messaging.consumer import ConsumerSpec, EventConsumer
 from dunning_messaging.kafka import ensure_topics, make_producer
 from dunning_messaging.relay import OutboxRelay
+from dunning_messaging.sealing import Sealer
 from dunning_messaging.tables import MessagingTables
 from dunning_messaging.uow import UnitOfWork
 from dunning_platform.clock import Clock, SystemClock
@@ -45,10 +46,19 @@ class Runtime:
         self.consumers: list[EventConsumer] = []
         self.stopping = asyncio.Event()
         self.started = False
+        pii_key = settings.pii_key.get_secret_value() if settings.pii_key else None
+        self.sealer = Sealer(pii_key)
+        if not self.sealer.enabled:
+            log.warning("no PII key: raw inbound events and dead letters are kept unencrypted in the outbox")
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(
-            self.session_factory, self.tables, source=self.settings.source, clock=self.clock, on_publish=self.relay.wake
+            self.session_factory,
+            self.tables,
+            source=self.settings.source,
+            clock=self.clock,
+            on_publish=self.relay.wake,
+            sealer=self.sealer,
         )
 
     async def start(self) -> None:
@@ -57,7 +67,9 @@ class Runtime:
         await ensure_topics(self.settings, self._topics, client_id=self.service)
         self.producer = make_producer(self.settings, client_id=self.service)
         await self.producer.start()
-        self.relay = OutboxRelay(self.session_factory, self.tables, self.producer, lock_name=f"outbox:{self.schema}")
+        self.relay = OutboxRelay(
+            self.session_factory, self.tables, self.producer, lock_name=f"outbox:{self.schema}", sealer=self.sealer
+        )
         self._spawn("outbox-relay", self.relay.run())
         self.consumers = [EventConsumer(spec, runtime=self) for spec in self._consumer_specs]
         for consumer in self.consumers:

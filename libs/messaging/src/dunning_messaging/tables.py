@@ -3,7 +3,7 @@ service's first migration."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, Integer, LargeBinary, MetaData, Table, Text, func, text
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Identity, Index, Integer, LargeBinary, MetaData, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 
@@ -13,6 +13,8 @@ def _outbox_columns() -> list:
         Column("topic", Text, nullable=False),
         Column("key", LargeBinary),
         Column("value", LargeBinary, nullable=False),
+        # Encrypted with the service's PII key: raw inbound events and dead letters carry contact data.
+        Column("sealed", Boolean, nullable=False, server_default=text("false")),
         Column("headers", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
         Column("event_type", Text),
         Column("event_id", Text),

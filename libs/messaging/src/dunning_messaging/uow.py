@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dunning_contracts import TOPIC_OF_TYPE, CloudEvent, new_event
+from dunning_messaging.sealing import Sealer
 from dunning_messaging.tables import MessagingTables
 from dunning_platform.tracing import child_traceparent
 from dunning_platform.clock import Clock
@@ -24,11 +25,13 @@ class UnitOfWork:
         source: str,
         clock: Clock,
         on_publish: Callable[[], None] = lambda: None,
+        sealer: Sealer | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._tables = tables
         self._source = source
         self._on_publish = on_publish
+        self._sealer = sealer or Sealer(None)
         self.clock = clock
         self.session: AsyncSession
         self.emitted: list[CloudEvent] = []
@@ -66,11 +69,13 @@ class UnitOfWork:
         event_type: str | None = None,
         event_id: str | None = None,
     ) -> None:
+        stored, sealed = self._sealer.seal(topic, value)
         self._pending.append(
             {
                 "topic": topic,
                 "key": key,
-                "value": value,
+                "value": stored,
+                "sealed": sealed,
                 "headers": [list(h) for h in headers],
                 "event_type": event_type,
                 "event_id": event_id,

@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-SCOPES = ("events:write", "cases:read", "cases:write", "policy:write", "legal:read", "legal:write", "admin")
+SCOPES = ("events:write", "cases:read", "cases:write", "policy:write", "legal:write", "admin")
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ def create_app(*, title: str, settings: ServiceSettings, routers: list[APIRouter
     app.state.rate_limits = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
     install_problem_handlers(app)
     _add_probes(app, runtime)
-    _add_request_middleware(app, settings.max_request_bytes)
+    _add_request_middleware(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     for router in routers:
         app.include_router(router)
     return app
@@ -66,12 +67,61 @@ def _add_probes(app: FastAPI, runtime: Lifecycle) -> None:
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def _add_request_middleware(app: FastAPI, max_bytes: int) -> None:
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _is_too_large(error: BaseException) -> bool:
+    # Starlette's middleware task groups may wrap it in an ExceptionGroup.
+    if isinstance(error, BaseExceptionGroup):
+        return error.subgroup(_BodyTooLarge) is not None
+    return isinstance(error, _BodyTooLarge)
+
+
+class BodySizeLimit:
+    """413 for a body over the limit, whether declared by Content-Length or streamed in chunks."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._refuse(scope, receive, send)
+        received = 0
+        started = False
+
+        async def counting_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise _BodyTooLarge()
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except Exception as error:
+            if not _is_too_large(error) or started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope, receive, send) -> None:
+        response = problem(413, "Request too large", f"the body exceeds {self.max_bytes} bytes")
+        await response(scope, receive, send)
+
+
+def _add_request_middleware(app: FastAPI) -> None:
     @app.middleware("http")
     async def measure_limit_and_audit(request: Request, call_next):
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > max_bytes:
-            return problem(413, "Request too large", f"the body exceeds {max_bytes} bytes")
         started = time.perf_counter()
         response = await call_next(request)
         route = getattr(request.scope.get("route"), "path", "unmatched")

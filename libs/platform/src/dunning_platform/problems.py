@@ -87,6 +87,8 @@ class Problem(BaseModel):
 
 # What any route may answer before its own code runs: the size limit (middleware) and request validation.
 REQUEST_PROBLEMS = {413: "the request body is too large", 422: "the request is invalid; `errors` names each field"}
+# What FastAPI answers for a JSON body it cannot decode (not UTF-8, say) before validating it.
+BODY_PROBLEMS = {400: "the body cannot be read as JSON"}
 # What require_scope adds to a route that takes a bearer token.
 BEARER_PROBLEMS = {
     401: "no valid bearer token",
@@ -99,11 +101,15 @@ _HEADERS = {
 }
 
 
-def problem_responses(described: dict[int, str] | None = None, *, bearer: bool = True) -> dict[int | str, dict[str, Any]]:
+def problem_responses(
+    described: dict[int, str] | None = None, *, bearer: bool = True, body: bool = False
+) -> dict[int | str, dict[str, Any]]:
     """The `responses=` of a route or router for its OpenAPI document: a problem+json answer for each
-    status the route can give (413 and 422 always; 401, 403 and 429 with `bearer`), plus `described`
-    ({status: when it happens}), whose descriptions win over the common ones."""
-    statuses = REQUEST_PROBLEMS | (BEARER_PROBLEMS if bearer else {}) | (described or {})
+    status the route can give (413 and 422 always; 401, 403 and 429 with `bearer`; 400 with a JSON
+    `body`, for bytes that cannot be read), plus `described` ({status: when it happens}), whose
+    descriptions win over the common ones."""
+    statuses = REQUEST_PROBLEMS | (BEARER_PROBLEMS if bearer else {}) | (BODY_PROBLEMS if body else {})
+    statuses |= described or {}
     return {status: _problem_response(status, text) for status, text in sorted(statuses.items())}
 
 

@@ -6,6 +6,7 @@ test module, a migrated database per test, and bearer tokens. Loaded by the repo
 """
 
 import asyncio
+import contextlib
 import json
 import shutil
 import tempfile
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from cryptography.fernet import Fernet
 
@@ -205,9 +207,11 @@ def wait_for(
     Asynchronous effects (a consumer group forming, an outbox relay) are awaited, not slept through."""
     deadline = time.monotonic() + timeout
     while True:
-        result = condition()
-        if result:
-            return result
+        # A service restarting refuses connections for a moment: that is "not yet", not a failure.
+        with contextlib.suppress(httpx.TransportError, ConnectionError):
+            result = condition()
+            if result:
+                return result
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(interval)
@@ -219,9 +223,10 @@ async def async_wait_for(
     """The same for async conditions (a query, an HTTP call through an async client)."""
     deadline = time.monotonic() + timeout
     while True:
-        result = await condition()
-        if result:
-            return result
+        with contextlib.suppress(httpx.TransportError, ConnectionError):
+            result = await condition()
+            if result:
+                return result
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
         await asyncio.sleep(interval)

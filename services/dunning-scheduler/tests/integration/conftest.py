@@ -1,6 +1,5 @@
 """A running scheduler on a fresh database and the test module's broker."""
 
-import logging
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,9 +13,6 @@ from dunning_platform.clock import FixedClock
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from scheduler_testkit import START, Bus, Scheduler, running, settings_for  # noqa: E402
-
-# The platform's PII filter turns log arguments into strings, which breaks httpx's "%d" request line.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @pytest.fixture

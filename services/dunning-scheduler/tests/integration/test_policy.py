@@ -98,3 +98,19 @@ async def test_a_dry_run_of_an_invalid_policy_is_refused(scheduler):
 
     assert response.status_code == 422
     assert "policy.stages" in response.json()["detail"]
+
+
+async def test_a_case_in_a_segment_follows_the_segments_ladder_and_says_so(scheduler):
+    policy = await active_policy(scheduler)
+    fast_legal = [policy["stages"][0], {"name": "legal", "entry": [{"min_days_past_due": 10}], "actions": []}]
+    policy["segments"] = [{"name": "acme-fast", "match": {"lenders": ["acme"]}, "stages": fast_legal}]
+    assert (await scheduler.client.put("/v1/policy", json=policy)).status_code == 200
+    loan_id = new_loan_id()
+
+    await scheduler.handled(await scheduler.bus.send("LoanOverdue", overdue(loan_id, 12)))
+    await scheduler.settled()
+
+    case = await scheduler.case_of(loan_id)
+    assert (case["stage"], case["segment"], case["policy_version"]) == ("legal", "acme-fast", 2)
+    [escalation] = await scheduler.bus.escalations(loan_id)
+    assert escalation["to_stage"] == "legal"

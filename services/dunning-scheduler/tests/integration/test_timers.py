@@ -77,3 +77,23 @@ async def test_lateness_of_fired_timers_is_measured(scheduler):
 
     assert 'scheduler_timer_lateness_seconds_count{kind="reminder"}' in metrics
     assert 'scheduler_timers_fired_total{kind="reminder"}' in metrics
+
+
+async def test_a_reminder_timer_planned_before_events_were_stored_whole_still_fires(scheduler):
+    loan_id = new_loan_id()
+    payload = {
+        "borrower_id": "B-9", "channel": "sms", "template": "overdue_reminder", "locale": "en", "stage": "reminder",
+        "not_before": START.isoformat(), "expires_at": START.isoformat(), "policy_version": 1, "reason": "older row",
+    }
+    connection = await asyncpg.connect(asyncpg_dsn(scheduler.database_url))
+    try:
+        await connection.execute(
+            "INSERT INTO scheduler.timers (loan_id, kind, payload, due_at, created_at) VALUES ($1, 'reminder', $2::jsonb, $3, $3)",
+            loan_id, json.dumps(payload), START,
+        )
+    finally:
+        await connection.close()
+    await scheduler.settled()
+
+    [reminder] = await scheduler.bus.reminders(loan_id)
+    assert (reminder["case_id"], reminder["borrower_id"], reminder["locale"]) == (f"pre-due:{loan_id}", "B-9", "en")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 
-from dunning_contracts.events import LoanOverdue, OverdueCleared
+from dunning_ingestion.outbound import overdue_data, publish_cleared, publish_overdue
 from dunning_ingestion.adapters import aging as sql
 from dunning_ingestion.adapters.orm import AgingSweepRow
 
@@ -64,13 +64,13 @@ async def _age_chunk(runtime, loan_ids: list[str], now: datetime) -> int:
 
 def _announce(uow, row, now: datetime) -> None:
     if row.overdue_amount > 0:
-        uow.emit("LoanOverdue", _loan_overdue(row, now))
+        publish_overdue(uow, _loan_overdue(row, now), now)
     else:
-        uow.emit("OverdueCleared", OverdueCleared(loan_id=row.loan_id, reason="paid", cleared_at=now))
+        publish_cleared(uow, row.loan_id, "paid", now)
 
 
-def _loan_overdue(row, now: datetime) -> LoanOverdue:
-    return LoanOverdue(
+def _loan_overdue(row, now: datetime) -> dict:
+    return overdue_data(
         loan_id=row.loan_id,
         borrower_id=row.borrower_id,
         lender=row.lender,

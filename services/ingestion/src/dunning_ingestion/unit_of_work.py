@@ -12,6 +12,10 @@ class LedgerUnitOfWork(UnitOfWork):
         super().__init__(*args, **kwargs)
         self.batch = LedgerBatch(policies)
 
+    @property
+    def source(self) -> str:
+        return self._source
+
     async def __aenter__(self) -> "LedgerUnitOfWork":
         await super().__aenter__()
         self.ledgers = LedgerRepository(self.session)
@@ -35,5 +39,6 @@ class IngestionRuntime(Runtime):
             source=self.settings.source,
             clock=self.clock,
             on_publish=self.relay.wake,
+            sealer=self.sealer,
             policies=self.policies,
         )

@@ -17,8 +17,8 @@ FROM (
     FOR UPDATE SKIP LOCKED
 ) AS due
 WHERE t.id = due.id
-RETURNING t.id, t.case_id, t.loan_id, t.kind, t.due_at, t.event, t.payload ->> 'trace_id' AS trace_id,
-          CASE WHEN t.kind <> 'reminder' THEN t.payload END AS task
+RETURNING t.id, t.reminder_id, t.case_id, t.loan_id, t.kind, t.due_at, t.event, t.payload ->> 'trace_id' AS trace_id,
+          CASE WHEN t.kind <> 'reminder' OR t.event IS NULL THEN t.payload END AS task
 """
 
 OUTBOX_COLUMNS = ("topic", "key", "value", "headers", "event_type", "event_id")

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import AwareDatetime
 
 from dunning_legal.adapters.orm import LegalCase
 from dunning_legal.adapters.pdf import CjkFontMissing, render
@@ -16,7 +15,6 @@ from dunning_legal.casefile import bundle_of, demand_facts
 from dunning_legal.domain.letters import demand_letter
 from dunning_legal.domain.lifecycle import Status
 from dunning_legal.entrypoints.schemas import (
-    PROBLEM_RESPONSES,
     LegalCaseDetail,
     LegalCasePage,
     LegalCaseView,
@@ -24,14 +22,15 @@ from dunning_legal.entrypoints.schemas import (
     PartnerIn,
     PartnerView,
     StatusChange,
-    problem_response,
+    StorableDatetime,
 )
 from dunning_legal.referrals import change_status
 from dunning_platform.auth import Forbidden, Principal, require_scope
 from dunning_platform.errors import InvalidInput, NotFound
-from dunning_platform.problems import problem
+from dunning_platform.problems import problem, problem_responses
 
-router = APIRouter(prefix="/v1", tags=["legal cases"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["legal cases"], responses=problem_responses())
+NO_CASE = {404: "no such legal case, or one of another lender"}
 Reader = Annotated[Principal, Depends(require_scope("cases:read"))]
 Writer = Annotated[Principal, Depends(require_scope("legal:write"))]
 # PostgreSQL text cannot hold NUL, and ids on this platform are at most 128 characters.
@@ -41,7 +40,7 @@ IdFilter = Annotated[str | None, Query(**_ID)]
 # A century of days: further back than any referral, and within what a date can hold.
 AgeDays = Annotated[int | None, Query(ge=0, le=36500)]
 AsOf = Annotated[
-    AwareDatetime | None,
+    StorableDatetime | None,
     Query(description="the file as it stood at this moment (default now), e.g. the one a letter cites"),
 ]
 
@@ -54,8 +53,8 @@ async def list_legal_cases(
     status: Status | None = None,
     partner_id: IdFilter = None,
     lender: IdFilter = None,
-    opened_after: Annotated[AwareDatetime | None, Query(description="opened at or after this time")] = None,
-    opened_before: Annotated[AwareDatetime | None, Query(description="opened before this time")] = None,
+    opened_after: Annotated[StorableDatetime | None, Query(description="opened at or after this time")] = None,
+    opened_before: Annotated[StorableDatetime | None, Query(description="opened before this time")] = None,
     min_age_days: AgeDays = None,
     max_age_days: AgeDays = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -76,7 +75,7 @@ async def list_legal_cases(
     return LegalCasePage(items=items, limit=limit, offset=offset, next_offset=next_offset)
 
 
-@router.get("/legal-cases/{legal_case_id}")
+@router.get("/legal-cases/{legal_case_id}", responses=problem_responses(NO_CASE))
 async def get_legal_case(request: Request, legal_case_id: CaseId, principal: Reader) -> LegalCaseDetail:
     async with request.app.state.runtime.uow() as uow:
         repo = LegalRepository(uow.session)
@@ -86,7 +85,9 @@ async def get_legal_case(request: Request, legal_case_id: CaseId, principal: Rea
 
 @router.post(
     "/legal-cases/{legal_case_id}/status",
-    responses={409: problem_response("the lifecycle refuses the move")},
+    responses=problem_responses(
+        NO_CASE | {409: "the lifecycle refuses the move, or the referral has gone to another partner"}, body=True
+    ),
 )
 async def move_legal_case(
     request: Request, legal_case_id: CaseId, body: StatusChange, principal: Writer
@@ -105,7 +106,7 @@ async def move_legal_case(
         return LegalCaseView.of(case)
 
 
-@router.get("/legal-cases/{legal_case_id}/file")
+@router.get("/legal-cases/{legal_case_id}/file", responses=problem_responses(NO_CASE))
 async def get_evidence_file(request: Request, legal_case_id: CaseId, principal: Reader, as_of: AsOf = None) -> dict:
     """The evidence bundle: each part with the SHA-256 of its canonical JSON, and one digest over them."""
     runtime = request.app.state.runtime
@@ -121,7 +122,7 @@ async def get_evidence_file(request: Request, legal_case_id: CaseId, principal: 
     response_class=Response,
     responses={
         200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
-        503: problem_response("the CJK font is not installed"),
+        **problem_responses(NO_CASE | {503: "the CJK font a zh-CN letter needs is not installed"}),
     },
 )
 async def get_evidence_pdf(
@@ -165,7 +166,7 @@ async def list_partners(request: Request, principal: Reader) -> dict[str, list[P
         return {"items": [PartnerView.of(partner, load) for partner, load in rows]}
 
 
-@router.put("/partners/{partner_id}", tags=["partners"])
+@router.put("/partners/{partner_id}", tags=["partners"], responses=problem_responses(body=True))
 async def put_partner(request: Request, partner_id: CaseId, body: PartnerIn, principal: Writer) -> PartnerView:
     """Add a partner or change one; `active: false` takes it out of future assignments, not current ones."""
     if principal.lender is not None:
@@ -194,7 +195,9 @@ async def list_partner_notices(
         return {"items": [NoticeView.model_validate(notice) for notice in notices]}
 
 
-@router.post("/partner-notices/{notice_id}/delivered", tags=["partners"])
+@router.post(
+    "/partner-notices/{notice_id}/delivered", tags=["partners"], responses=problem_responses({404: "no such notice"})
+)
 async def mark_notice_delivered(
     request: Request, notice_id: Annotated[int, Path(ge=1, le=2**63 - 1)], principal: Writer
 ) -> NoticeView:

@@ -1,39 +1,25 @@
 """The JSON shapes of the HTTP API."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from dunning_contracts.types import Currency, Decimal_, Money, Rate
 from dunning_legal.adapters.orm import AuditEntry, LegalCase, Partner, PartnerNotice
 from dunning_legal.domain.lifecycle import Status, allowed_next
 
 
-class Problem(BaseModel):
-    """RFC 9457 problem details, as every error of this API is answered."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    errors: list[dict[str, Any]] | None = None
-
-
-def problem_response(description: str) -> dict[str, Any]:
-    """An error response as the OpenAPI document should show it: problem+json with the Problem schema."""
-    schema = {"$ref": "#/components/schemas/Problem"}
-    return {"description": description, "model": Problem, "content": {"application/problem+json": {"schema": schema}}}
+def _storable(moment: datetime) -> datetime:
+    # The database stores UTC: 0001-01-01T00:00+05:00 is a valid time whose UTC form no datetime can hold.
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time lies outside the years 1 to 9999 in UTC") from None
+    return moment
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: problem_response("the body is not JSON"),
-    401: problem_response("no valid bearer token"),
-    403: problem_response("the token lacks the scope"),
-    404: problem_response("no such legal case"),
-    413: problem_response("the request body is too large"),
-    422: problem_response("the request is malformed; `errors` names each field"),
-}
+StorableDatetime = Annotated[AwareDatetime, AfterValidator(_storable)]
 
 
 class LegalCaseView(BaseModel):
@@ -111,6 +97,7 @@ class StatusChange(BaseModel):
     partner_id: str | None = Field(
         default=None,
         max_length=128,
+        pattern=r"^[^\x00]*$",
         description="the partner making the move; refused when the referral has since gone to another partner",
     )
 

@@ -1,11 +1,14 @@
 """HTTP routes: reminders with their contact history, and borrowers' contact preferences."""
 
-from fastapi import APIRouter, Depends, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from dunning_notification.adapters import repository
 from dunning_notification.adapters.orm import ContactAttempt, ContactPreferences, Reminder
 from dunning_notification.domain.contact import mask_address
 from dunning_notification.entrypoints.schemas import (
+    ID_CONSTRAINTS,
     AttemptView,
     ContactPreferencesIn,
     ContactPreferencesOut,
@@ -14,14 +17,16 @@ from dunning_notification.entrypoints.schemas import (
 )
 from dunning_platform.auth import require_scope
 from dunning_platform.errors import NotFound
+from dunning_platform.problems import problem_responses
 
-router = APIRouter(prefix="/v1", tags=["notification"])
+router = APIRouter(prefix="/v1", tags=["notification"], responses=problem_responses())
+BorrowerId = Annotated[str, Path(**ID_CONSTRAINTS)]
 
 
 @router.get("/reminders", response_model=ReminderList, dependencies=[Depends(require_scope("cases:read"))])
 async def list_reminders(
     request: Request,
-    loan_id: str | None = Query(default=None, max_length=128),
+    loan_id: str | None = Query(default=None, **ID_CONSTRAINTS),
     status: str | None = Query(default=None, pattern="^(pending|sent|delivered|failed|suppressed)$"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> ReminderList:
@@ -51,8 +56,9 @@ def _view(reminder: Reminder, attempts: list[ContactAttempt], contact) -> Remind
     "/borrowers/{borrower_id}/contact-preferences",
     response_model=ContactPreferencesOut,
     dependencies=[Depends(require_scope("cases:write"))],
+    responses=problem_responses(body=True),
 )
-async def put_contact_preferences(borrower_id: str, body: ContactPreferencesIn, request: Request) -> ContactPreferencesOut:
+async def put_contact_preferences(borrower_id: BorrowerId, body: ContactPreferencesIn, request: Request) -> ContactPreferencesOut:
     runtime = request.app.state.runtime
     async with runtime.uow() as uow:
         now = uow.clock.now()
@@ -67,8 +73,9 @@ async def put_contact_preferences(borrower_id: str, body: ContactPreferencesIn, 
     "/borrowers/{borrower_id}/contact-preferences",
     response_model=ContactPreferencesOut,
     dependencies=[Depends(require_scope("cases:read"))],
+    responses=problem_responses({404: "no contact preferences recorded for the borrower"}),
 )
-async def get_contact_preferences(borrower_id: str, request: Request) -> ContactPreferencesOut:
+async def get_contact_preferences(borrower_id: BorrowerId, request: Request) -> ContactPreferencesOut:
     async with request.app.state.runtime.uow() as uow:
         row = await repository.preferences_row(uow.session, borrower_id)
         if row is None:

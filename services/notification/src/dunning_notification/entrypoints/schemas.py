@@ -1,10 +1,27 @@
 """The HTTP shapes of the notification API."""
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from dunning_contracts.events import Channel
+
+
+# PostgreSQL text cannot hold NUL, and ids on this platform are at most 128 characters (an index holds them).
+ID_CONSTRAINTS = {"min_length": 1, "max_length": 128, "pattern": r"^[^\x00]+$"}
+
+
+def _storable(moment: datetime) -> datetime:
+    # The database stores UTC: 0001-01-01T00:00+05:00 is a valid time whose UTC form no datetime can hold.
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time lies outside the years 1 to 9999 in UTC") from None
+    return moment
+
+
+StorableDatetime = Annotated[AwareDatetime, AfterValidator(_storable)]
 
 
 class AttemptView(BaseModel):
@@ -62,14 +79,21 @@ class ContactPreferencesIn(BaseModel):
     do_not_contact: bool = False
     preferred_channel: Channel | None = None
     contact_hours: ContactHours | None = None
-    hold_until: AwareDatetime | None = Field(default=None, description="no contact before this moment")
+    hold_until: StorableDatetime | None = Field(default=None, description="no contact before this moment")
+
+
+class ContactHoursOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    start: str = Field(alias="from", examples=["09:00"])
+    end: str = Field(alias="until", examples=["20:00"])
 
 
 class ContactPreferencesOut(BaseModel):
     borrower_id: str
-    opted_out: list[str]
+    opted_out: list[Channel]
     do_not_contact: bool
-    preferred_channel: str | None
-    contact_hours: dict | None
+    preferred_channel: Channel | None
+    contact_hours: ContactHoursOut | None
     hold_until: datetime | None
     updated_at: datetime
