@@ -123,7 +123,7 @@ def unique_event_ids(events: list[dict]) -> list[dict]:
     return list(seen.values())
 
 
-async def check_all(admin_dsn: str, expected: Expected, *, bootstrap: str, provider_url: str) -> Report:
+async def check_all(admin_dsn: str, expected: Expected, *, bootstrap: str, provider_url: str, pii_key: str | None) -> Report:
     report = Report()
     connection = await asyncpg.connect(admin_dsn)
     try:
@@ -133,7 +133,7 @@ async def check_all(admin_dsn: str, expected: Expected, *, bootstrap: str, provi
         await check_legal(db, expected, escalated_cases, report)
         await check_notification(db, expected, provider_url, report)
         await check_nothing_stuck(db, report)
-        dead_letters = await outbox_dead_letters(db)
+        dead_letters = await outbox_dead_letters(db, pii_key)
         published = await outbox_events_by_topic(db)
     finally:
         await connection.close()
@@ -258,7 +258,8 @@ async def check_notification(db: Database, expected: Expected, provider_url: str
     wanted = {e["data"]["reminder_id"] for e in requested}
     report.add("notification: one reminder per ReminderRequested", len(wanted), len(known),
                lost=wanted - set(known), duplicated=set(known) - wanted)
-    sent = [row["reminder_id"] for row in rows if row["status"] == "sent"]
+    # A delivery receipt turns `sent` into `delivered`: both went through the provider once.
+    sent = [row["reminder_id"] for row in rows if row["status"] in ("sent", "delivered")]
     announced = Counter(e["data"]["reminder_id"] for e in unique_event_ids(await db.outbox("notification", "ReminderSent"))
                         if e["data"]["status"] == "sent")
     report.add("notification outbox: one ReminderSent(sent) per sent reminder", len(sent), sum(announced[r] for r in sent),
@@ -303,12 +304,16 @@ async def check_nothing_stuck(db: Database, report: Report) -> None:
 # Poison: every one in a DLQ, with its reason
 
 
-async def outbox_dead_letters(db: Database) -> dict[str, list[dict]]:
+async def outbox_dead_letters(db: Database, pii_key: str | None) -> dict[str, list[dict]]:
+    """Dead letters as the outboxes hold them; sealed ones (they may name a borrower) opened with the key."""
+    from dunning_messaging.sealing import Sealer
+
+    sealer = Sealer(pii_key)
     found = {}
     for schema in SERVICE_SCHEMAS:
-        rows = await db.c.fetch(f"SELECT topic, value, headers FROM {schema}.outbox WHERE topic LIKE '%.dlq'")
-        found[schema] = [{"topic": r["topic"], "value": bytes(r["value"]), "headers": dict(map(tuple, json.loads(r["headers"])))
-                          if isinstance(r["headers"], str) else dict(map(tuple, r["headers"]))} for r in rows]
+        rows = await db.c.fetch(f"SELECT * FROM {schema}.outbox WHERE topic LIKE '%.dlq'")
+        found[schema] = [{"topic": r["topic"], "value": sealer.open(bytes(r["value"]), dict(r).get("sealed", False)),
+                          "headers": dict(map(tuple, json.loads(r["headers"])))} for r in rows]
     return found
 
 

@@ -59,7 +59,7 @@ class Sizes:
     broker_restart: bool = True
     replicas: bool = True
     seed: int = 7
-    settle_timeout: float = 900.0
+    settle_timeout: float = 1800.0
     keep: bool = False  # keep the state dir (logs, databases) after the run
 
     @property
@@ -129,8 +129,9 @@ class FaultRun:
                                                say=self.note))
         self.note(f"settled {settled:.0f} s after the stream ended")
         expected = Expected.from_log(self.plans, driver.log)
+        pii_key = (platform.state_dir / "pii.key").read_text().strip()
         report = asyncio.run(check_all(self.admin_dsn(platform), expected, bootstrap=platform.broker,
-                                       provider_url=platform.provider_url))
+                                       provider_url=platform.provider_url, pii_key=pii_key))
         report.facts.insert(0, ("loans booked / repaid / reaching legal",
                                 f"{len(expected.loans)} / {len(expected.repaid)} / "
                                 f"{sum(p.reaches_legal for p in expected.loans.values())}"))

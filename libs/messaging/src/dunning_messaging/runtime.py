@@ -46,6 +46,7 @@ class Runtime:
         self.consumers: list[EventConsumer] = []
         self.stopping = asyncio.Event()
         self.started = False
+        self._signals: dict[str, asyncio.Event] = {}
         pii_key = settings.pii_key.get_secret_value() if settings.pii_key else None
         self.sealer = Sealer(pii_key)
         if not self.sealer.enabled:
@@ -59,6 +60,7 @@ class Runtime:
             clock=self.clock,
             on_publish=self.relay.wake,
             sealer=self.sealer,
+            signal=self.signal,
         )
 
     async def start(self) -> None:
@@ -126,6 +128,19 @@ class Runtime:
                     token_id=token_id, method=method, path=path, status=status, trace_id=trace_id
                 )
             )
+
+    def signal(self, name: str) -> None:
+        self._signals.setdefault(name, asyncio.Event()).set()
+
+    async def wait_for_signal(self, name: str, seconds: float) -> bool:
+        """For background loops: wait until signalled (or `seconds` pass); say whether the service is stopping."""
+        event = self._signals.setdefault(name, asyncio.Event())
+        waiters = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(self.stopping.wait())]
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+        event.clear()
+        return self.stopping.is_set()
 
     async def sleep_or_stop(self, seconds: float) -> bool:
         """For background loops: wait, and say whether the service is stopping."""

@@ -26,12 +26,15 @@ class UnitOfWork:
         clock: Clock,
         on_publish: Callable[[], None] = lambda: None,
         sealer: Sealer | None = None,
+        signal: Callable[[str], None] = lambda name: None,
     ) -> None:
         self._session_factory = session_factory
         self._tables = tables
         self._source = source
         self._on_publish = on_publish
         self._sealer = sealer or Sealer(None)
+        self._signal = signal
+        self._signals_after_commit: set[str] = set()
         self.clock = clock
         self.session: AsyncSession
         self.emitted: list[CloudEvent] = []
@@ -108,9 +111,16 @@ class UnitOfWork:
             pending, self._pending = self._pending, []
             await self.session.execute(self._tables.outbox.insert(), pending)
 
+    def signal_after_commit(self, name: str) -> None:
+        """Wake this process's loop `name` (timers, dispatcher) once the work is visible to it."""
+        self._signals_after_commit.add(name)
+
     async def commit(self) -> None:
         published = bool(self._pending)
         await self.flush()
         await self.session.commit()
         if published:
             self._on_publish()
+        for name in self._signals_after_commit:
+            self._signal(name)
+        self._signals_after_commit.clear()

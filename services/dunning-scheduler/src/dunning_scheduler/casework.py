@@ -21,6 +21,10 @@ from dunning_scheduler.domain.risk import score
 from dunning_scheduler.domain.segments import CaseProfile, resolve
 
 
+# The loop that fires timers; woken when a unit of work added one.
+TIMERS = "timers"
+
+
 @dataclass
 class Context:
     """What every decision about a case needs beside the case itself."""
@@ -36,7 +40,8 @@ class Context:
 
     @property
     def timers(self) -> TimerRepository:
-        return TimerRepository(self.uow.session)
+        # A timer due now should not wait for the loop's next poll: wake it when this work commits.
+        return TimerRepository(self.uow.session, on_added=lambda: self.uow.signal_after_commit(TIMERS))
 
 
 async def context_for(uow: UnitOfWork, loan_id: str) -> Context:

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 
-from dunning_ingestion.outbound import overdue_data, publish_cleared, publish_overdue
 from dunning_ingestion.adapters import aging as sql
 from dunning_ingestion.adapters.orm import AgingSweepRow
+from dunning_ingestion.outbound import overdue_data, publish_cleared, publish_overdue
 
 log = logging.getLogger(__name__)
 

@@ -33,6 +33,8 @@ class Settings(ServiceSettings):
     source: str = "urn:dunning:ingestion"
     # A consumer batch is applied set-based in a fixed number of statements: bigger batches, fewer trips.
     kafka_batch_size: int = 2000
+    # Members of the consumer group in this process (the inbound topic has four partitions).
+    kafka_consumers: int = Field(default=1, ge=1, le=16)
 
     # Charged when a LoanBooked names no penalty_rate_daily: 0.05% a day, the common contract rate.
     default_penalty_rate_daily: Decimal = Field(default=Decimal("0.0005"), ge=0)

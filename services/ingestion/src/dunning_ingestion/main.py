@@ -30,6 +30,13 @@ def policies_of(settings: Settings) -> Policies:
     return Policies(default, by_lender)
 
 
+def consumers_of(settings: Settings) -> list[ConsumerSpec]:
+    """Several members of one consumer group: each takes its share of the topic's partitions, and while
+    one waits for PostgreSQL another applies its batch."""
+    spec = ConsumerSpec("ingestion", [Topics.REPAYMENT_EVENTS], CONSUMED, reject_unknown_types=True)
+    return [spec] * settings.kafka_consumers
+
+
 def create_service_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     runtime = IngestionRuntime(
@@ -37,7 +44,7 @@ def create_service_app(settings: Settings | None = None, clock: Clock | None = N
         tables,
         service="ingestion",
         schema=SCHEMA,
-        consumers=[ConsumerSpec("ingestion", [Topics.REPAYMENT_EVENTS], CONSUMED, reject_unknown_types=True)],
+        consumers=consumers_of(settings),
         produces=[Topics.REPAYMENT_EVENTS, Topics.LOAN_OVERDUE],
         background=[aging_sweep],
         clock=clock,

@@ -1,6 +1,8 @@
 """The messaging runtime's unit of work, with what ingestion adds: the batch of
 inbound events, applied set-based just before the transaction commits, and the ledger reads."""
 
+import gc
+
 from dunning_ingestion.adapters.repository import LedgerRepository
 from dunning_ingestion.batch import LedgerBatch
 from dunning_ingestion.domain.policy import Policies
@@ -32,6 +34,10 @@ class IngestionRuntime(Runtime):
         super().__init__(*args, **kwargs)
         self.policies = policies
 
+    async def start(self) -> None:
+        await super().start()
+        calm_the_garbage_collector()
+
     def uow(self) -> LedgerUnitOfWork:
         return LedgerUnitOfWork(
             self.session_factory,
@@ -40,5 +46,16 @@ class IngestionRuntime(Runtime):
             clock=self.clock,
             on_publish=self.relay.wake,
             sealer=self.sealer,
+            signal=self.signal,
             policies=self.policies,
         )
+
+
+def calm_the_garbage_collector() -> None:
+    """A consumer batch allocates hundreds of thousands of short-lived objects (rows, events, ledgers),
+    and each full collection walked every module, model and table built at start-up: about a third of
+    the Kafka path's time. Those are frozen out of the collector's sight, and young objects are
+    collected less often. Reference cycles are still collected."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)

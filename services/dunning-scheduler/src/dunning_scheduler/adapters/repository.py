@@ -92,12 +92,14 @@ class CaseRepository:
 
 
 class TimerRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, on_added=lambda: None) -> None:
         self.session = session
+        self._on_added = on_added
 
     async def add(self, rows: list[dict]) -> None:
         if rows:
             await self.session.execute(insert(Timer), rows)
+            self._on_added()
 
     async def cancel_for_case(self, case_id: uuid.UUID, reason: str) -> int:
         pending = (Timer.case_id == case_id) & (Timer.status == "pending")

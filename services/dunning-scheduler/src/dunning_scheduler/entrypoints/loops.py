@@ -4,6 +4,7 @@ import logging
 
 from dunning_messaging import Runtime
 from dunning_scheduler import firing
+from dunning_scheduler.casework import TIMERS
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ async def fire_timers(runtime: Runtime) -> None:
         except Exception:
             log.exception("firing timers failed; retrying")
             busy = False
-        if not busy and await runtime.sleep_or_stop(settings.timer_poll_seconds):
+        if not busy and await runtime.wait_for_signal(TIMERS, settings.timer_poll_seconds):
             return
 
 

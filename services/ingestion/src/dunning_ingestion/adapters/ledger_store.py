@@ -32,11 +32,11 @@ _SAVE_LOANS = """
                        timezone, region, grace_days, penalty_rate_daily, waterfall, schedule_time, schedule_event_id,
                        closed_at, close_reason, as_of, days_past_due, overdue_since, overdue_amount, penalty_accrued,
                        penalty_outstanding, outstanding_balance, credit_balance, next_review_on, reported_overdue)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::numeric[],
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[]::numeric[],
                          $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[],
-                         $13::numeric[], $14::text[], $15::timestamptz[], $16::text[], $17::timestamptz[],
-                         $18::text[], $19::date[], $20::int[], $21::date[], $22::numeric[], $23::numeric[],
-                         $24::numeric[], $25::numeric[], $26::numeric[], $27::date[], $28::numeric[])
+                         $13::text[]::numeric[], $14::text[], $15::timestamptz[], $16::text[], $17::timestamptz[],
+                         $18::text[], $19::date[], $20::int[], $21::date[], $22::text[]::numeric[], $23::text[]::numeric[],
+                         $24::text[]::numeric[], $25::text[]::numeric[], $26::text[]::numeric[], $27::date[], $28::text[]::numeric[])
     ON CONFLICT (loan_id) DO UPDATE SET
         lender = excluded.lender, product = excluded.product, currency = excluded.currency,
         minor_digits = excluded.minor_digits, principal = excluded.principal, booked_at = excluded.booked_at,
@@ -50,12 +50,16 @@ _SAVE_LOANS = """
         outstanding_balance = excluded.outstanding_balance, credit_balance = excluded.credit_balance,
         next_review_on = excluded.next_review_on, reported_overdue = excluded.reported_overdue, updated_at = now()
 """
+# The positions of the numeric columns in the upserts below, sent as text (see _numeric_as_text).
+_LOAN_NUMERICS = (5, 12, 21, 22, 23, 24, 25, 27)
+_INSTALLMENT_NUMERICS = (3, 4, 5, 6, 7, 8)
+_PAYMENT_NUMERICS = (2,)
 _DROP_SCHEDULES = "DELETE FROM installments WHERE loan_id = ANY($1::text[])"
 _SAVE_INSTALLMENTS = """
     INSERT INTO installments (loan_id, seq, due_date, principal_due, interest_due, principal_paid, interest_paid,
                               penalty_paid, penalty_accrued, accrued_through)
-    SELECT * FROM unnest($1::text[], $2::int[], $3::date[], $4::numeric[], $5::numeric[], $6::numeric[],
-                         $7::numeric[], $8::numeric[], $9::numeric[], $10::date[])
+    SELECT * FROM unnest($1::text[], $2::int[], $3::date[], $4::text[]::numeric[], $5::text[]::numeric[], $6::text[]::numeric[],
+                         $7::text[]::numeric[], $8::text[]::numeric[], $9::text[]::numeric[], $10::date[])
     ON CONFLICT (loan_id, seq) DO UPDATE SET
         due_date = excluded.due_date, principal_due = excluded.principal_due, interest_due = excluded.interest_due,
         principal_paid = excluded.principal_paid, interest_paid = excluded.interest_paid,
@@ -64,7 +68,7 @@ _SAVE_INSTALLMENTS = """
 """
 _SAVE_PAYMENTS = """
     INSERT INTO payments (loan_id, payment_id, amount, currency, paid_at, paid_on, source, event_id)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::timestamptz[], $6::date[],
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[]::numeric[], $4::text[], $5::timestamptz[], $6::date[],
                          $7::text[], $8::text[])
     ON CONFLICT DO NOTHING
 """
@@ -116,12 +120,12 @@ class LedgerStore:
         db = await self._driver()
         changed = [f for f in files if f.changed]
         if changed:
-            await db.execute(_SAVE_LOANS, *loan_arrays(changed))
+            await db.execute(_SAVE_LOANS, *_numeric_as_text(loan_arrays(changed), _LOAN_NUMERICS))
             restructured = [f.loan_id for f in changed if f.restructured]
             if restructured:
                 await db.execute(_DROP_SCHEDULES, restructured)
-            await _insert(db, _SAVE_INSTALLMENTS, installment_rows(changed))
-        await _insert(db, _SAVE_PAYMENTS, _payment_rows(files))
+            await _insert(db, _SAVE_INSTALLMENTS, installment_rows(changed), numeric=_INSTALLMENT_NUMERICS)
+        await _insert(db, _SAVE_PAYMENTS, _payment_rows(files), numeric=_PAYMENT_NUMERICS)
         await _insert(db, _SAVE_FAILURES, _failure_rows(files))
         await _insert(db, _PARK, _parked_rows(files))
         unparked = [f.loan_id for f in files if f.unparked]
@@ -138,9 +142,16 @@ def _group(rows) -> dict[str, list[ScheduledInstallment]]:
     return grouped
 
 
-async def _insert(db, statement: str, rows: list[tuple]) -> None:
+async def _insert(db, statement: str, rows: list[tuple], *, numeric: tuple[int, ...] = ()) -> None:
     if rows:
-        await db.execute(statement, *(list(column) for column in zip(*rows)))
+        await db.execute(statement, *_numeric_as_text([list(column) for column in zip(*rows)], numeric))
+
+
+def _numeric_as_text(columns: list[list], numeric: tuple[int, ...]) -> list[list]:
+    # asyncpg's binary numeric encoding costs twice formatting the amounts as text; PostgreSQL casts them.
+    for index in numeric:
+        columns[index] = [None if amount is None else format(amount, "f") for amount in columns[index]]
+    return columns
 
 
 def _payment_rows(files: list[LoanFile]) -> list[tuple]:
