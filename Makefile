@@ -8,7 +8,7 @@ LOCAL_PACKAGES := libs/contracts libs/messaging libs/platform \
 	services/ingestion services/dunning-scheduler services/notification services/legal-referral
 TEST_PATHS = $(wildcard libs/*/tests) $(wildcard services/*/tests) tests
 
-.PHONY: install run test bench
+.PHONY: install run test bench test-faults
 
 install: $(STAMP)
 
@@ -29,3 +29,8 @@ test: install
 # `make bench BENCH_ARGS=--quick` checks the harness in a few minutes.
 bench: install
 	$(PY) -m tests.bench $(BENCH_ARGS)
+
+# The fault suite (tests/faults/README.md): minutes of SIGKILLs, restarts and poison while loans stream in.
+# CI size by default; the bar: make test-faults FAULTS_LOANS=10000 FAULTS_RATE=25 FAULTS_KILLS=20
+test-faults: install
+	$(PY) -m pytest tests/faults -m faults -s

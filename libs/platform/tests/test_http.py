@@ -21,6 +21,10 @@ def small_app(tmp_path, max_bytes: int = 100):
     async def echo(request: Request) -> dict:
         return {"bytes": len(await request.body())}
 
+    @router.post("/model")
+    async def model(body: dict) -> dict:
+        return {"keys": len(body)}
+
     settings = ServiceSettings(database_url="postgresql+asyncpg://x@/x", tokens_file=tmp_path / "t.json", max_request_bytes=max_bytes)
     return create_app(title="t", settings=settings, routers=[router], runtime=IdleRuntime())
 
@@ -55,3 +59,16 @@ async def test_probes_answer_without_a_token(tmp_path):
         assert (await client.get("/healthz")).status_code == 200
         assert (await client.get("/readyz")).status_code == 200
         assert "http_requests_total" in (await client.get("/metrics")).text
+
+
+async def test_a_chunked_json_body_over_the_limit_gets_413_not_a_parse_error(tmp_path):
+    async def chunks():
+        yield b'{"padding": "'
+        for _ in range(5):
+            yield b"x" * 30
+        yield b'"}'
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(small_app(tmp_path)), base_url="http://t") as client:
+        response = await client.post("/model", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["title"] == "Request too large"

@@ -5,6 +5,7 @@ until the poison message stands alone; that one is retried, then dead-lettered, 
 neighbours are applied."""
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ class Delivery:
 
 def decode(record: ConsumerRecord, spec: ConsumerSpec) -> Delivery | None:
     """Parse one record's envelope; None when it is a type this consumer does not handle."""
-    delivery = Delivery(record, dedupe_key=(f"kafka:{record.topic}/{record.partition}", str(record.offset)))
+    delivery = Delivery(record, dedupe_key=_content_key(record))
     try:
         event = _parse_envelope(record, spec)
     except _NotMine:
@@ -74,6 +75,13 @@ def decode(record: ConsumerRecord, spec: ConsumerSpec) -> Delivery | None:
 
 class _NotMine(Exception):
     pass
+
+
+def _content_key(record: ConsumerRecord) -> tuple[str, str]:
+    """The inbox key of a record without a readable id: its content, not its offset, which a broker
+    that lost its memory hands out again."""
+    digest = hashlib.sha256((record.key or b"") + b"\0" + (record.value or b"")).hexdigest()
+    return f"kafka-content:{record.topic}", digest
 
 
 def _parse_envelope(record: ConsumerRecord, spec: ConsumerSpec) -> CloudEvent:

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from typing import Protocol
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from starlette.exceptions import HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dunning_platform import logs
@@ -42,8 +43,9 @@ def create_app(*, title: str, settings: ServiceSettings, routers: list[APIRouter
     app.state.rate_limits = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
     install_problem_handlers(app)
     _add_probes(app, runtime)
-    _add_request_middleware(app)
+    # Added first, so it sits inside the measuring middleware and its 413 reaches the exception handlers.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    _add_request_middleware(app)
     for router in routers:
         app.include_router(router)
     return app
@@ -67,15 +69,10 @@ def _add_probes(app: FastAPI, runtime: Lifecycle) -> None:
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
-def _is_too_large(error: BaseException) -> bool:
-    # Starlette's middleware task groups may wrap it in an ExceptionGroup.
-    if isinstance(error, BaseExceptionGroup):
-        return error.subgroup(_BodyTooLarge) is not None
-    return isinstance(error, _BodyTooLarge)
+class _BodyTooLarge(HTTPException):
+    # An HTTPException, so FastAPI's body parsing passes it on instead of calling the body malformed.
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"the body exceeds {max_bytes} bytes")
 
 
 class BodySizeLimit:
@@ -92,27 +89,16 @@ class BodySizeLimit:
         if declared.isdigit() and int(declared) > self.max_bytes:
             return await self._refuse(scope, receive, send)
         received = 0
-        started = False
 
         async def counting_receive():
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                raise _BodyTooLarge()
+                raise _BodyTooLarge(self.max_bytes)
             return message
 
-        async def tracking_send(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except Exception as error:
-            if not _is_too_large(error) or started:
-                raise
-            await self._refuse(scope, receive, send)
+        await self.app(scope, counting_receive, send)
 
     async def _refuse(self, scope, receive, send) -> None:
         response = problem(413, "Request too large", f"the body exceeds {self.max_bytes} bytes")

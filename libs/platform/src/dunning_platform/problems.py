@@ -58,7 +58,8 @@ async def _on_rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
 
 
 async def _on_http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    return problem(exc.status_code, "HTTP error", str(exc.detail))
+    title = "Request too large" if exc.status_code == 413 else "HTTP error"
+    return problem(exc.status_code, title, str(exc.detail))
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -65,7 +65,8 @@ async def on_overdue_cleared(uow: UnitOfWork, event: CloudEvent, data: OverdueCl
     ctx = await context_for(uow, data.loan_id)
     case = await ctx.cases.unresolved_for_loan(data.loan_id)
     if case is None:
-        return
+        # Overtook its LoanOverdue: remember it, so that one cannot open a case for a paid loan.
+        return await ctx.cases.remember_early_clearance(data.loan_id, data.cleared_at, data.reason)
     case.status, case.resolved_at, case.resolution, case.updated_at = "resolved", data.cleared_at, data.reason, ctx.now
     case.paused_until = case.pause_reason = None
     cancelled = await ctx.timers.cancel_for_case(case.id, f"resolved: {data.reason}")

@@ -78,3 +78,13 @@ async def test_a_case_reaching_day_16_moves_to_the_phone_stage_on_that_day(sched
     assert case["stage"] == "phone"
     assert "voice" in [r["channel"] for r in await scheduler.bus.reminders(loan_id)]
     assert await scheduler.scalar("SELECT count(*) FROM scheduler.agent_tasks WHERE loan_id = $1", loan_id) == 1
+
+
+async def test_a_clearance_that_overtook_its_overdue_notice_opens_no_case(scheduler):
+    loan_id = new_loan_id()
+    await scheduler.handled(await scheduler.bus.send("OverdueCleared", cleared(loan_id)))
+    await scheduler.handled(await scheduler.bus.send("LoanOverdue", overdue(loan_id, 3)))
+    await scheduler.settled()
+
+    assert await scheduler.cases(loan_id) == []
+    assert await scheduler.bus.reminders(loan_id) == []

@@ -33,7 +33,9 @@ class Settings(ServiceSettings):
     source: str = "urn:dunning:ingestion"
     # A consumer batch is applied set-based in a fixed number of statements: bigger batches, fewer trips.
     kafka_batch_size: int = 2000
-    # Members of the consumer group in this process (the inbound topic has four partitions).
+    # Processes consuming the inbound topic (four partitions), this one included: applying events is
+    # CPU-bound, one process uses one core. Each runs `kafka_consumers` members of the consumer group.
+    consumer_processes: int = Field(default=2, ge=1, le=8)
     kafka_consumers: int = Field(default=1, ge=1, le=16)
 
     # Charged when a LoanBooked names no penalty_rate_daily: 0.05% a day, the common contract rate.

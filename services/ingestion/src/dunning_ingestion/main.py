@@ -39,18 +39,30 @@ def consumers_of(settings: Settings) -> list[ConsumerSpec]:
 
 def create_service_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
-    runtime = IngestionRuntime(
+    # An injected clock cannot cross into another process: on one, all consuming stays in this process.
+    workers = settings.consumer_processes - 1 if clock is None else 0
+    runtime = _runtime(settings, background=[aging_sweep], clock=clock, workers=workers)
+    return create_app(title="ingestion", settings=settings, routers=[router], runtime=runtime)
+
+
+def worker_runtime(settings: Settings) -> IngestionRuntime:
+    """What a consumer process runs (workers.py): the consumers and the outbox relay, no sweep."""
+    return _runtime(settings, background=[], clock=None, workers=0)
+
+
+def _runtime(settings: Settings, *, background: list, clock: Clock | None, workers: int) -> IngestionRuntime:
+    return IngestionRuntime(
         settings,
         tables,
         service="ingestion",
         schema=SCHEMA,
         consumers=consumers_of(settings),
         produces=[Topics.REPAYMENT_EVENTS, Topics.LOAN_OVERDUE],
-        background=[aging_sweep],
+        background=background,
         clock=clock,
         policies=policies_of(settings),
+        workers=workers,
     )
-    return create_app(title="ingestion", settings=settings, routers=[router], runtime=runtime)
 
 
 def __getattr__(name: str):

@@ -1,11 +1,13 @@
 """The messaging runtime's unit of work, with what ingestion adds: the batch of
 inbound events, applied set-based just before the transaction commits, and the ledger reads."""
 
+import asyncio
 import gc
 
 from dunning_ingestion.adapters.repository import LedgerRepository
 from dunning_ingestion.batch import LedgerBatch
 from dunning_ingestion.domain.policy import Policies
+from dunning_ingestion.workers import Workers
 from dunning_messaging import Runtime, UnitOfWork
 
 
@@ -30,13 +32,26 @@ class LedgerUnitOfWork(UnitOfWork):
 
 
 class IngestionRuntime(Runtime):
-    def __init__(self, *args, policies: Policies, **kwargs) -> None:
+    def __init__(self, *args, policies: Policies, workers: int = 0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.policies = policies
+        self.workers = Workers(self.settings, workers) if workers else None
 
     async def start(self) -> None:
+        if self.workers:
+            self.workers.start()  # they start up while this process does
         await super().start()
         calm_the_garbage_collector()
+
+    async def stop(self) -> None:
+        if self.workers:
+            await asyncio.to_thread(self.workers.stop)
+        await super().stop()
+
+    async def ready(self) -> tuple[bool, str]:
+        ok, detail = await super().ready()
+        problem = self.workers.problem() if ok and self.workers else None
+        return (False, problem) if problem else (ok, detail)
 
     def uow(self) -> LedgerUnitOfWork:
         return LedgerUnitOfWork(

@@ -51,6 +51,16 @@ class LoanProfile(Base):
     booked_at: Mapped[datetime]
 
 
+class EarlyClearance(Base):
+    """An OverdueCleared seen before any case of its loan: the events overtook each other."""
+
+    __tablename__ = "early_clearances"
+
+    loan_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    cleared_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+
+
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (

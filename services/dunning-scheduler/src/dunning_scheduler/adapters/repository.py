@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_scheduler.adapters.orm import AgentTask, Case, HistoryEntry, Hold, LoanProfile, PolicyRow, Promise, Timer
+from dunning_scheduler.adapters.orm import AgentTask, Case, EarlyClearance, HistoryEntry, Hold, LoanProfile, PolicyRow, Promise, Timer
 from dunning_scheduler.domain.default_policy import DEFAULT_POLICY
 from dunning_scheduler.domain.policy import Policy, VersionedPolicy
 
@@ -68,8 +68,17 @@ class CaseRepository:
         return await self.session.scalar(query)
 
     async def resolved_since(self, loan_id: str, at: datetime) -> bool:
+        """Whether the loan was cleared at or after `at`: by a resolved case, or before any case existed."""
         query = select(Case.id).where(Case.loan_id == loan_id, Case.status == "resolved", Case.resolved_at >= at)
-        return (await self.session.scalar(query.limit(1))) is not None
+        if (await self.session.scalar(query.limit(1))) is not None:
+            return True
+        early = select(EarlyClearance.loan_id).where(EarlyClearance.loan_id == loan_id, EarlyClearance.cleared_at >= at)
+        return (await self.session.scalar(early)) is not None
+
+    async def remember_early_clearance(self, loan_id: str, cleared_at: datetime, reason: str) -> None:
+        statement = insert(EarlyClearance).values(loan_id=loan_id, cleared_at=cleared_at, reason=reason)
+        latest = {"cleared_at": func.greatest(EarlyClearance.cleared_at, statement.excluded.cleared_at)}
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["loan_id"], set_=latest))
 
     async def get(self, case_id: uuid.UUID, *, lock: bool = False) -> Case | None:
         query = select(Case).where(Case.id == case_id)
