@@ -10,8 +10,8 @@ import logging
 import multiprocessing
 import os
 import signal
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from multiprocessing.synchronize import Event
 
 from dunning_platform import logs
 
@@ -23,10 +23,13 @@ STOP_TIMEOUT = 20.0
 class Workers:
     def __init__(self, settings, count: int) -> None:
         context = multiprocessing.get_context("spawn")  # no copy of the parent's event loop or connections
-        self._started = [context.Event() for _ in range(count)]
+        # A pipe per worker, not an Event: it says "started" without named semaphores left to clean up.
+        pipes = [context.Pipe(duplex=False) for _ in range(count)]
+        self._started = [receiving for receiving, _ in pipes]
+        self._up = [False] * count
         self._processes: list[BaseProcess] = [
-            context.Process(target=run_worker, args=(settings, os.getpid(), started), name=f"ingestion-consumer-{n}")
-            for n, started in enumerate(self._started, start=1)
+            context.Process(target=run_worker, args=(settings, os.getpid(), sending), name=f"ingestion-consumer-{n}")
+            for n, (_, sending) in enumerate(pipes, start=1)
         ]
 
     def start(self) -> None:
@@ -37,9 +40,8 @@ class Workers:
         """None while every worker runs; else what keeps the service from being ready."""
         if any(not p.is_alive() for p in self._processes):
             return "a consumer process exited"
-        if not all(started.is_set() for started in self._started):
-            return "consumer processes starting"
-        return None
+        self._up = [up or started.poll() for up, started in zip(self._up, self._started)]
+        return None if all(self._up) else "consumer processes starting"
 
     def stop(self) -> None:
         """Blocking: each worker finishes the batch in hand, flushes its outbox and exits."""
@@ -54,12 +56,12 @@ class Workers:
                 process.join()
 
 
-def run_worker(settings, parent_pid: int, started: Event) -> None:
+def run_worker(settings, parent_pid: int, started: Connection) -> None:
     logs.configure("ingestion", settings.log_level)
     asyncio.run(_consume_until_stopped(settings, parent_pid, started))
 
 
-async def _consume_until_stopped(settings, parent_pid: int, started: Event) -> None:
+async def _consume_until_stopped(settings, parent_pid: int, started: Connection) -> None:
     from dunning_ingestion.main import worker_runtime  # the worker imports the service only once spawned
 
     stop = asyncio.Event()
@@ -68,7 +70,7 @@ async def _consume_until_stopped(settings, parent_pid: int, started: Event) -> N
         loop.add_signal_handler(signum, stop.set)
     runtime = worker_runtime(settings)
     await runtime.start()
-    started.set()
+    started.send(True)
     try:
         while not stop.is_set() and os.getppid() == parent_pid:
             await _wait(stop, 1.0)

@@ -125,3 +125,19 @@ async def test_fee_terms_with_a_float_are_refused(legal):
 
     assert response.status_code == 422
     assert "fee_terms.per_case" in response.json()["detail"]
+
+
+async def test_a_time_filter_whose_utc_time_falls_outside_the_calendar_is_refused(legal):
+    for params in ({"opened_after": "0001-01-01T00:00:00+05:00"}, {"opened_before": "9999-12-31T23:59:59-05:00"}):
+        response = await legal.client.get("/v1/legal-cases", params=params)
+        assert response.status_code == 422, response.text
+
+    response = await legal.client.get("/v1/legal-cases/x/file", params={"as_of": "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 422 and "as_of" in response.json()["detail"]
+
+
+async def test_the_openapi_document_names_every_error_the_routes_answer(legal):
+    paths = (await legal.client.get("/openapi.json")).json()["paths"]
+    move = paths["/v1/legal-cases/{legal_case_id}/status"]["post"]["responses"]
+    assert {"400", "401", "403", "404", "409", "413", "422", "429"} <= set(move)
+    assert list(move["409"]["content"]) == ["application/problem+json"]
