@@ -26,8 +26,16 @@ class CloudEvent(BaseModel):
         return self.model_dump_json(exclude_none=True).encode()
 
 
-def new_event(type_: str, source: str, data: BaseModel, subject: str, time: datetime | None = None) -> CloudEvent:
-    """A fresh event with a unique id; `data` is serialised with money as decimal strings."""
+def new_event(
+    type_: str,
+    source: str,
+    data: BaseModel,
+    subject: str,
+    time: datetime | None = None,
+    **extensions: str,
+) -> CloudEvent:
+    """A fresh event with a unique id; `data` is serialised with money as decimal strings. Extension
+    attributes (`traceparent`) travel in the envelope."""
     return CloudEvent(
         specversion="1.0",
         id=str(uuid.uuid4()),
@@ -36,4 +44,5 @@ def new_event(type_: str, source: str, data: BaseModel, subject: str, time: date
         time=time or datetime.now(UTC),
         subject=subject,
         data=data.model_dump(mode="json"),
+        **extensions,
     )

@@ -50,8 +50,9 @@ class UnitOfWork:
 
     def emit(self, type_name: str, data: BaseModel, *, subject: str | None = None, time: datetime | None = None) -> CloudEvent:
         """Write a bus event to the outbox; it is published only once this unit of work commits."""
-        event = new_event(type_name, self._source, data, subject or data.loan_id, time or self.clock.now())
-        event.traceparent = child_traceparent()
+        event = new_event(
+            type_name, self._source, data, subject or data.loan_id, time or self.clock.now(), traceparent=child_traceparent()
+        )
         self.publish(TOPIC_OF_TYPE[type_name], event)
         return event
 

@@ -73,7 +73,8 @@ def _publish(uow, type_name: str, data: dict, now: datetime) -> None:
         }
     )
     headers = [("traceparent", traceparent)]
-    uow.publish_raw(Topics.LOAN_OVERDUE, data["loan_id"].encode(), value, headers, event_type=type_name, event_id=event_id)
+    key = data["loan_id"].encode()
+    uow.publish_raw(Topics.LOAN_OVERDUE, key, value, headers, event_type=type_name, event_id=event_id)
 
 
 def _money(amount: Decimal) -> str:

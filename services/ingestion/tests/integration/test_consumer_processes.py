@@ -39,7 +39,8 @@ async def test_the_service_is_ready_once_its_consumer_process_runs(two_processes
 async def test_loans_on_every_partition_are_applied_once_and_announced(two_processes, kafka_bootstrap):
     app, _ = two_processes
     loan_ids = [new_loan_id() for _ in range(12)]
-    await produce(kafka_bootstrap, Topics.REPAYMENT_EVENTS, *(loan_booked(i, ("2026-01-10", "1000", "50")) for i in loan_ids))
+    bookings = [loan_booked(loan_id, ("2026-01-10", "1000", "50")) for loan_id in loan_ids]
+    await produce(kafka_bootstrap, Topics.REPAYMENT_EVENTS, *bookings)
 
     async def all_announced():
         announced = [e["subject"] for e in await outbox(app, topic=Topics.LOAN_OVERDUE)]

@@ -32,11 +32,12 @@ _SAVE_LOANS = """
                        timezone, region, grace_days, penalty_rate_daily, waterfall, schedule_time, schedule_event_id,
                        closed_at, close_reason, as_of, days_past_due, overdue_since, overdue_amount, penalty_accrued,
                        penalty_outstanding, outstanding_balance, credit_balance, next_review_on, reported_overdue)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[]::numeric[],
-                         $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[],
-                         $13::text[]::numeric[], $14::text[], $15::timestamptz[], $16::text[], $17::timestamptz[],
-                         $18::text[], $19::date[], $20::int[], $21::date[], $22::text[]::numeric[], $23::text[]::numeric[],
-                         $24::text[]::numeric[], $25::text[]::numeric[], $26::text[]::numeric[], $27::date[], $28::text[]::numeric[])
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],
+                         $6::text[]::numeric[], $7::timestamptz[], $8::text[], $9::text[], $10::text[],
+                         $11::text[], $12::int[], $13::text[]::numeric[], $14::text[], $15::timestamptz[],
+                         $16::text[], $17::timestamptz[], $18::text[], $19::date[], $20::int[], $21::date[],
+                         $22::text[]::numeric[], $23::text[]::numeric[], $24::text[]::numeric[],
+                         $25::text[]::numeric[], $26::text[]::numeric[], $27::date[], $28::text[]::numeric[])
     ON CONFLICT (loan_id) DO UPDATE SET
         lender = excluded.lender, product = excluded.product, currency = excluded.currency,
         minor_digits = excluded.minor_digits, principal = excluded.principal, booked_at = excluded.booked_at,
@@ -58,8 +59,9 @@ _DROP_SCHEDULES = "DELETE FROM installments WHERE loan_id = ANY($1::text[])"
 _SAVE_INSTALLMENTS = """
     INSERT INTO installments (loan_id, seq, due_date, principal_due, interest_due, principal_paid, interest_paid,
                               penalty_paid, penalty_accrued, accrued_through)
-    SELECT * FROM unnest($1::text[], $2::int[], $3::date[], $4::text[]::numeric[], $5::text[]::numeric[], $6::text[]::numeric[],
-                         $7::text[]::numeric[], $8::text[]::numeric[], $9::text[]::numeric[], $10::date[])
+    SELECT * FROM unnest($1::text[], $2::int[], $3::date[], $4::text[]::numeric[], $5::text[]::numeric[],
+                         $6::text[]::numeric[], $7::text[]::numeric[], $8::text[]::numeric[],
+                         $9::text[]::numeric[], $10::date[])
     ON CONFLICT (loan_id, seq) DO UPDATE SET
         due_date = excluded.due_date, principal_due = excluded.principal_due, interest_due = excluded.interest_due,
         principal_paid = excluded.principal_paid, interest_paid = excluded.interest_paid,

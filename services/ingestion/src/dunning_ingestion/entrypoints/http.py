@@ -8,11 +8,11 @@ from fastapi.responses import JSONResponse
 from dunning_contracts.envelope import MAX_EVENT_BYTES
 from dunning_ingestion.aging import run_aging_sweep
 from dunning_ingestion.entrypoints.intake import Item, apply, parse_item
-from dunning_ingestion.entrypoints.schemas import BatchResults, IntakeResult, LoanView, SweepView, problems
+from dunning_ingestion.entrypoints.schemas import BatchResults, IntakeResult, LoanView, SweepView
 from dunning_ingestion.views import loan_view
 from dunning_platform.auth import Principal, require_scope
 from dunning_platform.errors import InvalidInput, NotFound
-from dunning_platform.problems import problem
+from dunning_platform.problems import problem, problem_responses
 
 MAX_BATCH = 5000
 
@@ -30,7 +30,7 @@ EVENT_BODY = Body(
     responses={
         200: {"description": "a batch: one result per item; or a single event seen before (duplicate)", "model": IntakeResult | BatchResults},
         202: {"description": "the event was accepted", "model": IntakeResult},
-        **problems(413, 422),
+        **problem_responses({422: "the event is invalid; `errors` names each field"}, body=True),
     },
 )
 async def post_repayment_events(
@@ -60,7 +60,7 @@ def _counts(items: list[Item]) -> dict:
     return {status: sum(1 for i in items if i.status == status) for status in ("accepted", "duplicate", "rejected")}
 
 
-@router.get("/loans/{loan_id}", response_model=LoanView, responses=problems(404, 422))
+@router.get("/loans/{loan_id}", response_model=LoanView, responses=problem_responses({404: "no such loan"}))
 async def get_loan(loan_id: str, request: Request, principal: Principal = Depends(require_scope("cases:read"))) -> dict:
     runtime = request.app.state.runtime
     async with runtime.uow() as uow:
@@ -71,7 +71,7 @@ async def get_loan(loan_id: str, request: Request, principal: Principal = Depend
     return loan_view(loan, ledger, runtime.clock.now())
 
 
-@router.post("/aging-sweeps", response_model=SweepView, responses=problems())
+@router.post("/aging-sweeps", response_model=SweepView, responses=problem_responses())
 async def post_aging_sweep(request: Request, _: Principal = Depends(require_scope("admin"))) -> dict:
     """Run the daily aging sweep now (operations and tests; it also runs by itself once a day)."""
     result = await run_aging_sweep(request.app.state.runtime)

@@ -1,39 +1,11 @@
 """The JSON shapes of ingestion's HTTP API, as its OpenAPI document shows them."""
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel
 
 from dunning_contracts.types import Decimal_
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details, as every error of this API is answered."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    errors: list[dict[str, Any]] | None = None
-
-
-def problem_response(description: str) -> dict[str, Any]:
-    schema = {"$ref": "#/components/schemas/Problem"}
-    return {"description": description, "model": Problem, "content": {"application/problem+json": {"schema": schema}}}
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: PROBLEMS[status] for status in (401, 403, *statuses)}
-
-
-PROBLEMS: dict[int, dict[str, Any]] = {
-    401: problem_response("no valid bearer token"),
-    403: problem_response("the token lacks the scope"),
-    404: problem_response("no such loan"),
-    413: problem_response("the request body is too large"),
-    422: problem_response("the event or request is invalid; `errors` names each field"),
-}
 
 
 class FieldError(BaseModel):
