@@ -64,6 +64,10 @@ def test_the_contact_window_must_open_before_it_closes():
     assert "start 21:00:00 must be before end 08:00:00" in refusal(document(contact_window={"start": "21:00", "end": "08:00"}))
 
 
+def test_the_contact_window_is_local_hours_without_an_offset():
+    assert "a local time of day, without a UTC offset" in refusal(document(contact_window={"start": "00:00:00Z"}))
+
+
 def test_money_thresholds_are_decimal_strings_not_floats():
     stages = document()["stages"]
     stages[2]["entry"][0]["min_overdue_amount"] = 5000.5

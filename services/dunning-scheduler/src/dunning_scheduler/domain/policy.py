@@ -4,7 +4,7 @@ contact caps and the contact window. Validated here, so an invalid document neve
 from datetime import time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from dunning_contracts.events import STAGES, Channel, Stage
 from dunning_contracts.types import Money
@@ -23,6 +23,14 @@ class ContactWindow(PolicyPart):
 
     start: time = time(8, 0)
     end: time = time(21, 0)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local(cls, value: time) -> time:
+        # Hours on the borrower's own clock: an offset would name another zone's, and cannot be ordered.
+        if value.tzinfo is not None:
+            raise ValueError("a local time of day, without a UTC offset")
+        return value
 
     @model_validator(mode="after")
     def _starts_before_it_ends(self) -> "ContactWindow":

@@ -6,11 +6,12 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from dunning_platform.auth import require_scope
+from dunning_platform.problems import problem_responses
 from dunning_scheduler import agent_work
 from dunning_scheduler.adapters.repository import AgentTaskRepository
 from dunning_scheduler.entrypoints.schemas import ClaimIn, CompleteIn, task_view
 
-agent_router = APIRouter(prefix="/v1/agent-tasks", tags=["agent work"])
+agent_router = APIRouter(prefix="/v1/agent-tasks", tags=["agent work"], responses=problem_responses())
 
 
 @agent_router.get("")
@@ -25,7 +26,7 @@ async def queue(
         return {"items": [task_view(t) for t in await AgentTaskRepository(uow.session).queue(kind, limit)]}
 
 
-@agent_router.post("/claim")
+@agent_router.post("/claim", responses=problem_responses(body=True))
 async def claim(request: Request, body: ClaimIn, _=Depends(require_scope("cases:write"))):
     async with request.app.state.runtime.uow() as uow:
         tasks = await agent_work.claim(uow, body.agent_id, list(body.kinds), body.limit)
@@ -33,7 +34,12 @@ async def claim(request: Request, body: ClaimIn, _=Depends(require_scope("cases:
         return {"items": [task_view(t) for t in tasks]}
 
 
-@agent_router.post("/{task_id}/complete")
+@agent_router.post(
+    "/{task_id}/complete",
+    responses=problem_responses(
+        {404: "no such agent task", 409: "the task is not claimed, or another agent holds it"}, body=True
+    ),
+)
 async def complete(request: Request, task_id: uuid.UUID, body: CompleteIn, _=Depends(require_scope("cases:write"))):
     promise = body.promise
     done = agent_work.Completion(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from dunning_platform.auth import Principal, require_scope
 from dunning_platform.errors import Conflict, NotFound
+from dunning_platform.problems import problem_responses
 from dunning_scheduler import pauses
 from dunning_scheduler.adapters.repository import CaseRepository, PolicyRepository, TimerRepository
 from dunning_scheduler.domain.policy import Policy
@@ -21,8 +22,13 @@ from dunning_scheduler.entrypoints.schemas import (
     timeline_view,
 )
 
-cases_router = APIRouter(prefix="/v1/cases", tags=["cases"])
-policy_router = APIRouter(prefix="/v1/policy", tags=["policy"])
+# Every route takes a bearer token and is validated; each route adds what its own code can answer.
+cases_router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=problem_responses())
+policy_router = APIRouter(prefix="/v1/policy", tags=["policy"], responses=problem_responses())
+
+NO_CASE = {404: "no such case"}
+# A promise or hold on a resolved case has nothing left to pause.
+PAUSE_PROBLEMS = NO_CASE | {409: "the case is resolved; nothing to pause"}
 
 
 def _uow(request: Request):
@@ -38,7 +44,7 @@ async def list_cases(request: Request, loan_id: str = Query(min_length=1, max_le
         return {"items": [case_summary(c, next_due.get(c.id)) for c in cases]}
 
 
-@cases_router.get("/{case_id}")
+@cases_router.get("/{case_id}", responses=problem_responses(NO_CASE))
 async def get_case(request: Request, case_id: uuid.UUID, _=Depends(require_scope("cases:read"))):
     async with _uow(request) as uow:
         case = await CaseRepository(uow.session).get(case_id)
@@ -51,7 +57,7 @@ async def get_case(request: Request, case_id: uuid.UUID, _=Depends(require_scope
         return view | {"next_actions": [pending_view(t) for t in pending[:20]], "history": merged_history(history, fired)}
 
 
-@cases_router.post("/{case_id}/promises", status_code=201)
+@cases_router.post("/{case_id}/promises", status_code=201, responses=problem_responses(PAUSE_PROBLEMS, body=True))
 async def promise_to_pay(request: Request, case_id: uuid.UUID, body: PromiseIn, _=Depends(require_scope("cases:write"))):
     async with _uow(request) as uow:
         promise = await pauses.place_promise(uow, case_id, body.amount, body.date)
@@ -59,7 +65,7 @@ async def promise_to_pay(request: Request, case_id: uuid.UUID, body: PromiseIn, 
         return {"promise_id": str(promise.id), "case_id": str(case_id), "amount": str(promise.amount), "date": promise.promised_date, "status": promise.status}
 
 
-@cases_router.post("/{case_id}/holds", status_code=201)
+@cases_router.post("/{case_id}/holds", status_code=201, responses=problem_responses(PAUSE_PROBLEMS, body=True))
 async def place_hold(request: Request, case_id: uuid.UUID, body: HoldIn, who: Principal = Depends(require_scope("cases:write"))):
     async with _uow(request) as uow:
         hold = await pauses.place_hold(uow, case_id, body.reason, body.expires_at, body.note, who.token_id)
@@ -77,7 +83,9 @@ async def get_policy(request: Request, _=Depends(require_scope("cases:read"))):
     return {"version": active.version, "activated_at": activated_at, **active.policy.model_dump(mode="json")}
 
 
-@policy_router.put("")
+@policy_router.put(
+    "", responses=problem_responses({409: "`version` is not the active policy; read it again"}, body=True)
+)
 async def put_policy(request: Request, body: PolicyIn, who: Principal = Depends(require_scope("policy:write"))):
     document = Policy.model_validate(body.model_dump(exclude={"version", "activated_at"}))
     async with _uow(request) as uow:
@@ -90,7 +98,7 @@ async def put_policy(request: Request, body: PolicyIn, who: Principal = Depends(
     return {"version": version, "activated_at": uow.clock.now(), **document.model_dump(mode="json")}
 
 
-@policy_router.post("/simulate")
+@policy_router.post("/simulate", responses=problem_responses(body=True))
 async def simulate_policy(request: Request, body: SimulateIn, _=Depends(require_scope("cases:read"))):
     async with _uow(request) as uow:
         active = await PolicyRepository(uow.session).active()
