@@ -19,7 +19,7 @@ from .bench_results import NotMeasured, Result, percentile
 from .bench_services import environment
 
 SCHEMA = "scheduler"
-NEEDED = {"loan_id", "kind", "due_at", "status", "payload", "created_at", "fired_at"}
+NEEDED = {"loan_id", "kind", "due_at", "status", "payload", "created_at", "fired_at", "reminder_id", "event"}
 
 
 async def timer_columns(connection: asyncpg.Connection) -> set[str]:
@@ -29,7 +29,7 @@ async def timer_columns(connection: asyncpg.Connection) -> set[str]:
 
 
 def reminder_payload(loan_id: str) -> str:
-    """What the scheduler's planner stores for an sms reminder (read back by firing.reminder_of)."""
+    """The planner's payload beside the event: policy version and reason, for the case history."""
     now = datetime.now(UTC)
     return json.dumps({
         "borrower_id": f"b-{loan_id}", "channel": "sms", "template": "overdue_day1", "locale": "zh-CN",
@@ -38,15 +38,29 @@ def reminder_payload(loan_id: str) -> str:
     })
 
 
+def reminder_event(reminder_id: uuid.UUID, loan_id: str) -> str:
+    """The ReminderRequested data the planner serialises into `timers.event` (firing wraps it as is)."""
+    now = datetime.now(UTC)
+    return json.dumps({
+        "reminder_id": str(reminder_id), "case_id": f"pre-due:{loan_id}", "loan_id": loan_id,
+        "borrower_id": f"b-{loan_id}", "channel": "sms", "template": "pre_due_reminder", "locale": "zh-CN",
+        "stage": "reminder", "not_before": now.isoformat(), "expires_at": (now + timedelta(hours=12)).isoformat(),
+    })
+
+
 async def seed(connection: asyncpg.Connection, due_ats: list[datetime]) -> datetime:
-    """Pending reminder timers without a case (as pre-due reminders are), one COPY, one transaction;
-    returns when they became visible to the scheduler."""
+    """Pending reminder timers without a case (as pre-due reminders are), one COPY, one transaction,
+    in the shape the planner writes them (event data serialised when planned); returns when they became
+    visible to the scheduler."""
     run = uuid.uuid4().hex[:6]
     now = datetime.now(UTC)
     payload = reminder_payload(f"sched-{run}")
-    records = [(f"sched-{run}-{n}", "reminder", due, payload, now) for n, due in enumerate(due_ats)]
-    await connection.copy_records_to_table("timers", schema_name=SCHEMA, records=records,
-                                           columns=["loan_id", "kind", "due_at", "payload", "created_at"])
+    records = []
+    for n, due in enumerate(due_ats):
+        loan_id, reminder_id = f"sched-{run}-{n}", uuid.uuid4()
+        records.append((loan_id, "reminder", due, payload, now, reminder_id, reminder_event(reminder_id, loan_id)))
+    columns = ["loan_id", "kind", "due_at", "payload", "created_at", "reminder_id", "event"]
+    await connection.copy_records_to_table("timers", schema_name=SCHEMA, records=records, columns=columns)
     committed = datetime.now(UTC)
     # Statistics, as a long-lived table has them; the scheduler may already be firing meanwhile.
     await connection.execute(f"ANALYZE {SCHEMA}.timers")
