@@ -194,7 +194,8 @@ async def test_a_dead_letter_re_driven_after_a_fix_is_applied_once(runtime, kafk
     boom = next(r for r in dead if r.key == b"boom-1")
     monkeypatch.setitem(globals(), "BROKEN_PREFIX", "nothing-is-broken")  # the handler is fixed
     for _ in range(2):  # twice: the second re-drive finds the event in the inbox
-        await cli.dlq_redrive(argparse.Namespace(topic=Topics.REPAYMENT_EVENTS, offset=[boom.offset], all=False))
+        chosen = argparse.Namespace(topic=Topics.REPAYMENT_EVENTS, partition=boom.partition, offset=[boom.offset], all=False)
+        await cli.dlq_redrive(chosen)
     assert "boom-1" in await wait_for_effects(runtime, {"boom-1"})
     records = await read_topic(kafka_bootstrap, Topics.LOAN_OVERDUE, 7, timeout=5)
     assert [json.loads(r.value)["subject"] for r in records].count("boom-1") == 1

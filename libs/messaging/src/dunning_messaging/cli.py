@@ -1,7 +1,7 @@
 """`dunning`: recovery tools for operators.
 
     dunning dlq list lending.repayment-events.v1          what is dead-lettered, with the reason
-    dunning dlq redrive lending.repayment-events.v1 --offset 3 --offset 7   (or --all)
+    dunning dlq redrive lending.repayment-events.v1 --partition 0 --offset 3 --offset 7   (or --all)
     dunning outbox status ingestion
     dunning outbox republish ingestion --since 2026-11-27T00:00:00Z
     dunning tokens issue --name acme --scope events:write --lender acme | list | revoke ID
@@ -33,11 +33,10 @@ def _bootstrap() -> str:
 async def read_dead_letters(topic: str) -> list:
     """Every record of `<topic>.dlq`, oldest first."""
     name = topic if topic.endswith(".dlq") else dlq_topic(topic)
+    partitions = [TopicPartition(name, p) for p in sorted(await _partitions_of(name))]
     consumer = AIOKafkaConsumer(bootstrap_servers=_bootstrap(), enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
-        await consumer.topics()  # refreshes the metadata, so the DLQ's partitions are known
-        partitions = [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         await consumer.seek_to_beginning(*partitions)
@@ -48,6 +47,16 @@ async def read_dead_letters(topic: str) -> list:
         return sorted(records, key=lambda r: (r.partition, r.offset))
     finally:
         await consumer.stop()
+
+
+async def _partitions_of(topic: str) -> set[int]:
+    # The producer's partitions_for waits for the topic's metadata; a fresh consumer may not have it yet.
+    producer = AIOKafkaProducer(bootstrap_servers=_bootstrap())
+    await producer.start()
+    try:
+        return await producer.partitions_for(topic)
+    finally:
+        await producer.stop()
 
 
 def _headers(record) -> dict[str, str]:
@@ -76,7 +85,7 @@ async def dlq_list(arguments) -> int:
 
 
 async def dlq_redrive(arguments) -> int:
-    chosen = [r for r in await read_dead_letters(arguments.topic) if arguments.all or r.offset in arguments.offset]
+    chosen = [r for r in await read_dead_letters(arguments.topic) if arguments.all or _chosen(r, arguments)]
     producer = AIOKafkaProducer(bootstrap_servers=_bootstrap(), acks="all")
     await producer.start()
     try:
@@ -90,6 +99,11 @@ async def dlq_redrive(arguments) -> int:
         await producer.stop()
     print(f"re-drove {len(chosen)} message(s)")
     return 0
+
+
+def _chosen(record, arguments) -> bool:
+    partition = getattr(arguments, "partition", None)
+    return record.offset in arguments.offset and (partition is None or record.partition == partition)
 
 
 def _database_url(service: str) -> tuple[str, str]:
@@ -182,6 +196,7 @@ def parser() -> argparse.ArgumentParser:
     redrive = dlq.add_parser("redrive")
     redrive.add_argument("topic")
     redrive.add_argument("--offset", type=int, action="append", default=[])
+    redrive.add_argument("--partition", type=int, help="the DLQ partition of those offsets (default: any)")
     redrive.add_argument("--all", action="store_true")
     redrive.set_defaults(run=dlq_redrive)
     outbox = groups.add_parser("outbox", help="outbox backlog and re-publishing").add_subparsers(dest="command", required=True)

@@ -12,6 +12,7 @@ from dunning_scheduler.adapters.repository import CaseRepository, PolicyReposito
 from dunning_scheduler.domain.policy import Policy
 from dunning_scheduler.domain.simulation import Scenario, simulate_resolved
 from dunning_scheduler.entrypoints.schemas import (
+    NO_NUL,
     HoldIn,
     PolicyIn,
     PromiseIn,
@@ -36,7 +37,7 @@ def _uow(request: Request):
 
 
 @cases_router.get("")
-async def list_cases(request: Request, loan_id: str = Query(min_length=1, max_length=128), _=Depends(require_scope("cases:read"))):
+async def list_cases(request: Request, loan_id: str = Query(min_length=1, max_length=128, pattern=NO_NUL), _=Depends(require_scope("cases:read"))):
     async with _uow(request) as uow:
         cases = await CaseRepository(uow.session).for_loan(loan_id)
         next_due = await TimerRepository(uow.session).next_due([c.id for c in cases]) if cases else {}

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dunning_contracts.types import Currency, Money, PositiveMoney
 from dunning_scheduler.adapters.orm import AgentTask, Case, HistoryEntry, Timer
@@ -12,6 +12,9 @@ from dunning_scheduler.domain.borrower import known_timezone
 from dunning_scheduler.domain.pauses import HOLD_REASONS
 from dunning_scheduler.domain.policy import Policy
 from dunning_scheduler.domain.simulation import TimelineEntry
+
+# PostgreSQL text cannot hold NUL: refuse it with a 422 instead of failing on the insert.
+NO_NUL = r"^[^\x00]*$"
 
 
 class Body(BaseModel):
@@ -26,11 +29,11 @@ class PromiseIn(Body):
 class HoldIn(Body):
     reason: Literal[HOLD_REASONS]
     expires_at: AwareDatetime
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
 
 
 class ClaimIn(Body):
-    agent_id: str = Field(min_length=1, max_length=128)
+    agent_id: str = Field(min_length=1, max_length=128, pattern=NO_NUL)
     kinds: list[Literal["agent_call", "field_visit"]] = Field(default=["agent_call", "field_visit"], min_length=1)
     limit: int = Field(default=1, ge=1, le=50)
 
@@ -41,11 +44,21 @@ class PromiseTerms(Body):
 
 
 class CompleteIn(Body):
-    agent_id: str = Field(min_length=1, max_length=128)
+    agent_id: str = Field(min_length=1, max_length=128, pattern=NO_NUL)
     outcome: Literal[OUTCOMES]
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
     promise: PromiseTerms | None = None
     hold_days: int | None = Field(default=None, ge=1, le=180)
+
+
+def _nul_free(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, dict):
+        return all(_nul_free(k) and _nul_free(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_nul_free(v) for v in value)
+    return True
 
 
 class PolicyIn(Policy):
@@ -54,6 +67,14 @@ class PolicyIn(Policy):
     version: int | None = None
     activated_at: datetime | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # The document is stored as JSONB, which cannot hold NUL.
+        if not _nul_free(value):
+            raise ValueError("the policy document must not contain NUL characters")
+        return value
+
 
 class LoanSituation(Body):
     days_past_due: int = Field(ge=-60, le=3650, description="below 1: the installment falls due in that many days")
@@ -61,9 +82,9 @@ class LoanSituation(Body):
     currency: Currency = "CNY"
     broken_promises: int = Field(default=0, ge=0, le=100)
     timezone: str = "Asia/Shanghai"
-    loan_id: str = Field(default="simulation", min_length=1, max_length=128)
-    lender: str = Field(default="", max_length=128)
-    product: str = Field(default="", max_length=64)
+    loan_id: str = Field(default="simulation", min_length=1, max_length=128, pattern=NO_NUL)
+    lender: str = Field(default="", max_length=128, pattern=NO_NUL)
+    product: str = Field(default="", max_length=64, pattern=NO_NUL)
 
     @field_validator("timezone")
     @classmethod
