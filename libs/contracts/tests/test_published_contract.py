@@ -130,6 +130,7 @@ def test_each_topic_names_its_producer(asyncapi):
         Topics.REMINDER_SENT: "notification",
         Topics.CASE_ESCALATED: "dunning-scheduler",
         Topics.LEGAL_CASE: "legal-referral",
+        Topics.CASE_EVENTS: "dunning-scheduler",
     }
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import Column, MetaData, Table, Text, create_engine, insert, sel
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from dunning_contracts import CloudEvent, Topics
-from dunning_contracts.events import LoanClosed, OverdueCleared
-from dunning_messaging import ConsumerSpec, Runtime, create_messaging_tables, messaging_tables
+from dunning_contracts.events import LoanClosed, OverdueCleared, RepaymentFailed
+from dunning_messaging import Batched, ConsumerSpec, Runtime, create_messaging_tables, messaging_tables
 from dunning_platform.db import service_metadata
 from dunning_platform.errors import InvalidInput
 from dunning_platform.settings import ServiceSettings
@@ -61,6 +61,24 @@ async def on_loan_closed(uow, event, data: LoanClosed) -> None:
     uow.emit("OverdueCleared", OverdueCleared(loan_id=data.loan_id, reason="closed", cleared_at=data.closed_at))
 
 
+BATCH_SIZES: list[int] = []
+
+
+async def on_repayments_failed(uow, events: list[tuple[CloudEvent, RepaymentFailed]]) -> None:
+    """Set-based: one statement for the whole run; a poison event in it fails the run."""
+    if any(data.loan_id.startswith(BROKEN_PREFIX) for _, data in events):
+        raise RuntimeError("the batch handler broke")
+    BATCH_SIZES.append(len(events))
+    await uow.session.execute(insert(effects), [{"loan_id": data.loan_id} for _, data in events])
+
+
+def failed(loan_id: str) -> bytes:
+    return CloudEvent(
+        specversion="1.0", id=str(uuid.uuid4()), source="urn:test", type="RepaymentFailed", time=datetime.now(UTC),
+        subject=loan_id, data={"loan_id": loan_id, "seq": 1, "reason": "insufficient funds", "failed_at": datetime.now(UTC).isoformat()},
+    ).to_json_bytes()
+
+
 def closed(loan_id: str, event_id: str | None = None) -> bytes:
     return CloudEvent(
         specversion="1.0",
@@ -83,7 +101,10 @@ async def runtime(database_url, kafka_bootstrap, tmp_path_factory):
         kafka_retry_backoff_ms=10,
         pii_key=Fernet.generate_key().decode(),
     )
-    spec = ConsumerSpec("runtime-test", [Topics.REPAYMENT_EVENTS], {"LoanClosed": on_loan_closed}, reject_unknown_types=True)
+    spec = ConsumerSpec(
+        "runtime-test", [Topics.REPAYMENT_EVENTS], {"LoanClosed": on_loan_closed, "RepaymentFailed": Batched(on_repayments_failed)},
+        reject_unknown_types=True,
+    )
     runtime = Runtime(settings, tables, service="runtime-test", schema="msgtest", consumers=[spec], produces=[Topics.LOAN_OVERDUE])
     await runtime.start()
     yield runtime
@@ -96,6 +117,18 @@ async def produce(bootstrap: str, messages: list[tuple[str, bytes]]) -> None:
     try:
         for key, value in messages:
             await producer.send_and_wait(Topics.REPAYMENT_EVENTS, value, key=key.encode())
+    finally:
+        await producer.stop()
+
+
+async def produce_together(bootstrap: str, messages: list[tuple[str, bytes]]) -> None:
+    """In one produce request, so the consumer fetches them in one batch."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=200)
+    await producer.start()
+    try:
+        for key, value in messages:
+            await producer.send(Topics.REPAYMENT_EVENTS, value, key=b"one-partition")
+        await producer.flush()
     finally:
         await producer.stop()
 
@@ -155,6 +188,17 @@ async def test_valid_events_are_applied_once_and_poison_goes_to_the_dlq(runtime,
     cleared = await read_topic(kafka_bootstrap, Topics.LOAN_OVERDUE, 3)
     assert sorted(json.loads(r.value)["data"]["loan_id"] for r in cleared) == ["L-1", "L-2", "L-dup"]
     assert all(r.key.decode() == json.loads(r.value)["subject"] for r in cleared)
+
+
+async def test_a_batched_handler_takes_runs_of_events_and_a_poison_one_is_split_out(runtime, kafka_bootstrap):
+    loans = [f"F-{i}" for i in range(8)]
+    messages = [(loan, failed(loan)) for loan in loans[:4]] + [("boom-f", failed("boom-f"))]
+    await produce_together(kafka_bootstrap, messages + [(loan, failed(loan)) for loan in loans[4:]])
+    found = await wait_for_effects(runtime, set(loans))
+    assert set(loans) <= found and "boom-f" not in found
+    assert max(BATCH_SIZES) > 1  # the valid neighbours still went in runs, not one by one
+    dead = await read_topic(kafka_bootstrap, f"{Topics.REPAYMENT_EVENTS}.dlq", 4)
+    assert any(b'"subject":"boom-f"' in r.value and b"the batch handler broke" in dict(r.headers)["dlq-error"] for r in dead)
 
 
 async def test_outbox_rows_left_unpublished_by_a_crash_are_published_by_the_next_relay(runtime, kafka_bootstrap):

@@ -154,6 +154,74 @@ class LegalCaseUpdated(LegalCaseOpened):
     pass
 
 
+# Extension: dunning.case-events.v1 (dunning-scheduler). What happened to a case besides its stage, so
+# that consumers (legal-referral's evidence file) need no read of the scheduler's schema.
+
+
+class CaseEvent(EventData):
+    case_id: Id
+    loan_id: Id
+    occurred_at: Timestamp
+
+
+class PromiseMade(CaseEvent):
+    promise_id: Id
+    amount: PositiveMoney
+    currency: Currency
+    promised_date: date
+    taken_by: str | None = Field(default=None, max_length=128)
+
+
+class PromiseKept(CaseEvent):
+    promise_id: Id
+
+
+class PromiseBroken(CaseEvent):
+    promise_id: Id
+    broken_promises: int = Field(ge=1)
+
+
+HoldReason = Literal["dispute", "complaint", "bereavement", "hardship"]
+
+
+class HoldPlaced(CaseEvent):
+    hold_id: Id
+    reason: HoldReason
+    expires_at: Timestamp
+    placed_by: str | None = Field(default=None, max_length=128)
+
+
+class HoldReleased(CaseEvent):
+    hold_id: Id
+    reason: HoldReason
+    released_because: Literal["released", "expired", "resolved"]
+
+
+class PlanInstallment(EventData):
+    seq: int = Field(ge=1)
+    due_date: date
+    amount: PositiveMoney
+
+
+class PlanAgreed(CaseEvent):
+    plan_id: Id
+    currency: Currency
+    installments: list[PlanInstallment] = Field(min_length=1, max_length=120)
+    agreed_by: str | None = Field(default=None, max_length=128)
+
+
+class PlanCompleted(CaseEvent):
+    plan_id: Id
+
+
+class PlanBroken(CaseEvent):
+    plan_id: Id
+    missed_seq: int = Field(ge=1)
+
+
+CASE_EVENT_TYPES = (PromiseMade, PromiseKept, PromiseBroken, HoldPlaced, HoldReleased, PlanAgreed, PlanCompleted, PlanBroken)
+
+
 EVENT_TYPES: dict[str, type[EventData]] = {
     model.__name__: model
     for model in (
@@ -168,6 +236,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         CaseEscalated,
         LegalCaseOpened,
         LegalCaseUpdated,
+        *CASE_EVENT_TYPES,
     )
 }
 

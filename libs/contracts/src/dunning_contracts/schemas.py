@@ -43,6 +43,7 @@ PRODUCERS: dict[str, str] = {
     Topics.REMINDER_SENT: "notification",
     Topics.CASE_ESCALATED: "dunning-scheduler",
     Topics.LEGAL_CASE: "legal-referral",
+    Topics.CASE_EVENTS: "dunning-scheduler",
 }
 
 # Who reads what: each service's handler table, one consumer group per service named after it. A
@@ -70,6 +71,8 @@ TOPIC_DESCRIPTIONS: dict[str, str] = {
     Topics.REMINDER_SENT: "What became of a requested reminder: sent, delivered, failed or suppressed (with why).",
     Topics.CASE_ESCALATED: "A collection case moved up the stage ladder reminder, phone, field_visit, legal.",
     Topics.LEGAL_CASE: "Referrals to partner law firms: opened, then every status change.",
+    Topics.CASE_EVENTS: "An extension of the contract: what happened to a collection case besides its stage "
+    "(promises made, kept, broken; holds placed and released; repayment plans agreed, completed, broken).",
 }
 
 DLQ_HEADERS = {
@@ -187,6 +190,44 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "partner_id": "firm-shanghai-01",
         "status": "accepted",
         "occurred_at": "2026-05-08T02:15:00Z",
+    },
+    "PromiseMade": {
+        "case_id": "C-3001", "loan_id": _LOAN, "occurred_at": "2026-03-02T03:10:00Z",
+        "promise_id": "5b0c2f5e-8d7a-4c55-9a36-1f2f0f7c9a10", "amount": "1500.00", "currency": "CNY",
+        "promised_date": "2026-03-09", "taken_by": "agent-0042",
+    },
+    "PromiseKept": {
+        "case_id": "C-3001", "loan_id": _LOAN, "occurred_at": "2026-03-08T09:00:00Z",
+        "promise_id": "5b0c2f5e-8d7a-4c55-9a36-1f2f0f7c9a10",
+    },
+    "PromiseBroken": {
+        "case_id": "C-3001", "loan_id": _LOAN, "occurred_at": "2026-03-12T00:00:00Z",
+        "promise_id": "5b0c2f5e-8d7a-4c55-9a36-1f2f0f7c9a10", "broken_promises": 1,
+    },
+    "HoldPlaced": {
+        "case_id": "C-3001", "loan_id": _LOAN, "occurred_at": "2026-03-03T06:00:00Z",
+        "hold_id": "8e5d1c44-2b1f-4e0c-8f3a-6a1f4d2b7c01", "reason": "dispute",
+        "expires_at": "2026-03-17T06:00:00Z", "placed_by": "complaints-desk",
+    },
+    "HoldReleased": {
+        "case_id": "C-3001", "loan_id": _LOAN, "occurred_at": "2026-03-10T06:00:00Z",
+        "hold_id": "8e5d1c44-2b1f-4e0c-8f3a-6a1f4d2b7c01", "reason": "dispute", "released_because": "released",
+    },
+    "PlanAgreed": {
+        "case_id": "C-3001", "loan_id": _LOAN, "occurred_at": "2026-03-04T02:00:00Z",
+        "plan_id": "0f3a9b2c-6d4e-4f1a-9b8c-2e7d5a1c3b40", "currency": "CNY", "agreed_by": "agent-0042",
+        "installments": [
+            {"seq": 1, "due_date": "2026-03-15", "amount": "1000.00"},
+            {"seq": 2, "due_date": "2026-04-15", "amount": "1000.00"},
+        ],
+    },
+    "PlanCompleted": {
+        "case_id": "C-3001", "loan_id": _LOAN, "occurred_at": "2026-04-15T08:00:00Z",
+        "plan_id": "0f3a9b2c-6d4e-4f1a-9b8c-2e7d5a1c3b40",
+    },
+    "PlanBroken": {
+        "case_id": "C-3001", "loan_id": _LOAN, "occurred_at": "2026-03-18T00:00:00Z",
+        "plan_id": "0f3a9b2c-6d4e-4f1a-9b8c-2e7d5a1c3b40", "missed_seq": 1,
     },
 }
 

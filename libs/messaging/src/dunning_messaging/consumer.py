@@ -27,11 +27,20 @@ log = logging.getLogger(__name__)
 Handler = Callable[[UnitOfWork, CloudEvent, EventData], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Batched:
+    """A handler-table entry that takes a run of consecutive new events of its type in one call, so it
+    can do set-based work (one statement for many cases) instead of a round trip per event. The run
+    shares the batch's transaction: if it fails, the batch splits as any other, down to runs of one."""
+
+    handle: Callable[[UnitOfWork, list[tuple[CloudEvent, EventData]]], Awaitable[None]]
+
+
 @dataclass
 class ConsumerSpec:
     group_id: str
     topics: list[str]
-    handlers: dict[str, Handler]
+    handlers: dict[str, Handler | Batched]
     # Inbound topics refuse types they do not know; shared topics skip types meant for someone else.
     reject_unknown_types: bool = False
     batch_size: int | None = None
@@ -179,6 +188,7 @@ class EventConsumer:
     async def _apply(self, uow: UnitOfWork, deliveries: list[Delivery]) -> None:
         topic = deliveries[0].record.topic
         fresh = await uow.claim([d.dedupe_key for d in deliveries], topic=topic)
+        ready = []
         for delivery in deliveries:
             if delivery.dedupe_key not in fresh:
                 EVENTS_CONSUMED.labels(topic, _type_of(delivery), "duplicate").inc()
@@ -188,9 +198,11 @@ class EventConsumer:
             if delivery.invalid:
                 self._dead_letter(uow, delivery, "invalid", delivery.invalid)
                 continue
-            with continuing(_traceparent_of(delivery)):
-                await self.spec.handlers[delivery.event.type](uow, delivery.event, delivery.data)
-            EVENTS_CONSUMED.labels(topic, delivery.event.type, "applied").inc()
+            ready.append(delivery)
+        for handler, run in _runs(ready, self.spec.handlers):
+            await _handle(uow, handler, run)
+            for delivery in run:
+                EVENTS_CONSUMED.labels(topic, delivery.event.type, "applied").inc()
 
     async def _process_alone(self, delivery: Delivery) -> None:
         attempts = self._settings.kafka_max_retries + 1
@@ -231,6 +243,26 @@ class EventConsumer:
             ("dlq-failed-at", datetime.now(UTC).isoformat()),
         ]
         uow.publish_raw(dlq_topic(record.topic), record.key, record.value or b"", headers)
+
+
+def _runs(deliveries: list[Delivery], handlers: dict) -> list[tuple[object, list[Delivery]]]:
+    """Consecutive deliveries handled by one Batched entry go together; every other one alone. Order is kept."""
+    runs: list[tuple[object, list[Delivery]]] = []
+    for delivery in deliveries:
+        handler = handlers[delivery.event.type]
+        if isinstance(handler, Batched) and runs and runs[-1][0] is handler:
+            runs[-1][1].append(delivery)
+        else:
+            runs.append((handler, [delivery]))
+    return runs
+
+
+async def _handle(uow: UnitOfWork, handler, run: list[Delivery]) -> None:
+    # A run continues the trace of its first event: one span of work, however many events it holds.
+    with continuing(_traceparent_of(run[0])):
+        if isinstance(handler, Batched):
+            return await handler.handle(uow, [(d.event, d.data) for d in run])
+        await handler(uow, run[0].event, run[0].data)
 
 
 def _record_lag(consumer: AIOKafkaConsumer, group: str, partition, next_offset: int) -> None:
