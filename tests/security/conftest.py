@@ -4,20 +4,15 @@ cheaply; tokens issued into its tokens file; and a Kafka client watching its bus
 
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from dunning_platform.auth import SCOPES, issue_token, revoke_token
-from dunning_platform.devstack.harness import Platform, new_platform, scratch_dir
+from dunning_platform.devstack.harness import Platform
 from dunning_platform.testing import BusWatcher
-
-TOPICS = [
-    "lending.repayment-events.v1", "dunning.loan-overdue.v1", "dunning.reminder-requested.v1",
-    "dunning.reminder-sent.v1", "dunning.case-escalated.v1", "dunning.legal-case.v1",
-]
+from tests.outside import TOPICS, started_platform
 
 # legal-referral: one request a second per token, five at once. The scheduler: bodies up to 64 KiB.
 RATE_LIMITED_SERVICE = "legal-referral"
@@ -64,21 +59,9 @@ class Tokens:
 
 @pytest.fixture(scope="package")
 def platform(request) -> Platform:
-    """The real platform for the whole package, stopped (as by Ctrl-C) after it. When a test failed,
-    its state dir (logs included) is kept and named."""
-    failures_before = request.session.testsfailed
-    root = scratch_dir()
-    running = new_platform(root, PLATFORM_ENV)
-    running.start()
-    try:
-        running.wait_until_ready()
+    """The real platform for the whole package, with the low limits above."""
+    with started_platform(request, PLATFORM_ENV) as running:
         yield running
-    finally:
-        running.stop()
-        if request.session.testsfailed == failures_before:
-            shutil.rmtree(root, ignore_errors=True)
-        else:
-            print(f"\nthe platform's state and logs are kept in {root}")
 
 
 @pytest.fixture(scope="package")

@@ -7,11 +7,7 @@ import pytest
 
 from dunning_platform.devstack.harness import Platform, new_platform, scratch_dir
 from dunning_platform.testing import BusWatcher
-
-TOPICS = [
-    "lending.repayment-events.v1", "dunning.loan-overdue.v1", "dunning.reminder-requested.v1",
-    "dunning.reminder-sent.v1", "dunning.case-escalated.v1", "dunning.legal-case.v1",
-]
+from tests.outside import TOPICS, started_platform
 
 
 @pytest.fixture
@@ -36,21 +32,9 @@ def platform_factory():
 
 @pytest.fixture(scope="module")
 def running_platform(request):
-    """The real platform, started once for a test module and stopped (as by Ctrl-C) after it. When a
-    test failed, its state dir (logs included) is kept and named."""
-    failures_before = request.session.testsfailed
-    root = scratch_dir()
-    platform = new_platform(root)
-    platform.start()
-    try:
-        platform.wait_until_ready()
+    """The real platform, started once for a test module and stopped (as by Ctrl-C) after it."""
+    with started_platform(request) as platform:
         yield platform
-    finally:
-        platform.stop()
-        if request.session.testsfailed == failures_before:
-            shutil.rmtree(root, ignore_errors=True)
-        else:
-            print(f"\nthe platform's state and logs are kept in {root}")
 
 
 @pytest.fixture(scope="module")

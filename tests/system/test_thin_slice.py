@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from dunning_platform.testing import wait_for
+from tests import outside
+from tests.outside import afternoon_timezone
 
 REPAYMENTS = "lending.repayment-events.v1"
 LOAN_OVERDUE = "dunning.loan-overdue.v1"
@@ -24,23 +26,7 @@ LEGAL_CASE = "dunning.legal-case.v1"
 
 
 def cloud_event(type_: str, data: dict) -> dict:
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "urn:lender:system-test",
-        "type": type_,
-        "time": datetime.now(UTC).isoformat(),
-        "subject": data["loan_id"],
-        "datacontenttype": "application/json",
-        "data": data,
-    }
-
-
-def afternoon_timezone() -> str:
-    """A zone where it is early afternoon now, so quiet hours cannot hold the reminder back."""
-    offset = 13 - datetime.now(UTC).hour
-    offset = offset - 24 if offset > 14 else offset
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+    return outside.cloud_event(type_, data, source="urn:lender:system-test")
 
 
 def loan_booked(days_past_due: int, principal_due: str = "1000.00", interest_due: str = "50.00") -> dict:
