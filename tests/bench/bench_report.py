@@ -140,4 +140,16 @@ def document(results: dict[str, Result], machine: dict[str, str], *, mode: str, 
     lines += ["", "## Sizes", "", "| setting | value |", "| --- | --- |"]
     lines += [f"| `{key}` | {value:,} |" for key, value in sizes.items()]
     lines += ["", methods.strip(), ""]
+    lines += profiling_notes(docs)
     return "\n".join(lines)
+
+
+def profiling_notes(docs: Path) -> list[str]:
+    """Links to the hand-written notes on where each service's time went and what changed because of it:
+    they outlive one run, so they are kept apart from this generated page."""
+    notes = sorted((docs.parent / "profiling").glob("*.md"))
+    if not notes:
+        return []
+    lines = ["## Profiling notes", "", "Where the time went, found with py-spy (`--profile`), and what was changed because of it:", ""]
+    lines += [f"- [{p.stem}]({p.relative_to(docs.parent).as_posix()})" for p in notes]
+    return lines + [""]
