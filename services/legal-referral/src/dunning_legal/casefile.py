@@ -5,9 +5,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dunning_legal.adapters.orm import ContactAttempt, LegalCase, Loan, OverdueEntry
+from dunning_legal.adapters.orm import CaseEventEntry, ContactAttempt, LegalCase, Loan, OverdueEntry
 from dunning_legal.adapters.pii import NameVault
 from dunning_legal.adapters.repository import LegalRepository
+from dunning_legal.domain.arrangements import CaseFact, arrangements
 from dunning_legal.domain.evidence import EvidenceFile
 from dunning_legal.domain.letters import DemandFacts
 
@@ -18,14 +19,16 @@ async def evidence_of(repo: LegalRepository, case: LegalCase, as_of: datetime) -
     loan = await repo.loan(case.loan_id)
     history = await repo.overdue_history(case.loan_id, as_of=as_of)
     attempts = await repo.contact_attempts(case.loan_id, as_of=as_of)
-    return EvidenceFile(
-        {
-            "loan_snapshot": _loan_snapshot(case.loan_id, loan, history, as_of),
-            "overdue_history": [_history_item(entry) for entry in history],
-            "contact_attempts": [_attempt_item(attempt) for attempt in attempts],
-            "escalation": case.escalation,
-        }
-    )
+    case_events = await repo.case_events(case.loan_id, as_of=as_of)
+    parts = {
+        "loan_snapshot": _loan_snapshot(case.loan_id, loan, history, as_of),
+        "overdue_history": [_history_item(entry) for entry in history],
+        "contact_attempts": [_attempt_item(attempt) for attempt in attempts],
+        "escalation": case.escalation,
+    }
+    if case_events:
+        parts["arrangements"] = arrangements(_fact(entry) for entry in case_events)
+    return EvidenceFile(parts)
 
 
 def _loan_snapshot(loan_id: str, loan: Loan | None, history: list[OverdueEntry], as_of: datetime) -> dict:
@@ -59,6 +62,10 @@ def _attempt_item(attempt: ContactAttempt) -> dict:
         "occurred_at": attempt.occurred_at.isoformat(),
         "event": attempt.event_id,
     }
+
+
+def _fact(entry: CaseEventEntry) -> CaseFact:
+    return CaseFact(type=entry.event_type, event=entry.event_id, occurred_at=entry.occurred_at, data=entry.data)
 
 
 async def bundle_of(repo: LegalRepository, case: LegalCase, as_of: datetime) -> dict:

@@ -1,6 +1,6 @@
 """One function per bus event; HANDLERS is the one table of what this service consumes.
 
-The loan facts, overdue history and contact attempts are kept for every loan, whether or not it is
+The loan facts, overdue history, contact attempts and case events are kept for every loan, whether or not it is
 ever referred: the evidence file of a referral is built from them, and they may arrive before the
 escalation does (they travel on other topics)."""
 
@@ -9,8 +9,8 @@ from datetime import datetime
 from functools import partial
 
 from dunning_contracts import CloudEvent
-from dunning_contracts.events import CaseEscalated, LoanBooked, LoanOverdue, OverdueCleared, ReminderSent
-from dunning_legal.adapters.orm import ContactAttempt, OverdueEntry
+from dunning_contracts.events import CaseEscalated, CaseEvent, LoanBooked, LoanOverdue, OverdueCleared, ReminderSent
+from dunning_legal.adapters.orm import CaseEventEntry, ContactAttempt, OverdueEntry
 from dunning_legal.adapters.repository import LegalRepository
 from dunning_legal.domain.intake import Escalation, LoanState, reason_not_to_refer
 from dunning_legal.referrals import ReferralPolicy, apply_move, open_referral
@@ -93,6 +93,21 @@ async def on_reminder_sent(uow: UnitOfWork, event: CloudEvent, data: ReminderSen
     )
 
 
+async def on_case_event(uow: UnitOfWork, event: CloudEvent, data: CaseEvent, *, policy: ReferralPolicy) -> None:
+    """A promise, hold or repayment plan made or ended: kept as it came; the file reads the status from them."""
+    LegalRepository(uow.session).add(
+        CaseEventEntry(
+            loan_id=data.loan_id,
+            case_id=data.case_id,
+            event_type=event.type,
+            event_id=f"{event.source}#{event.id}",
+            occurred_at=data.occurred_at,
+            recorded_at=uow.clock.now(),
+            data=data.model_dump(mode="json"),
+        )
+    )
+
+
 def _history_entry(uow: UnitOfWork, event: CloudEvent, loan_id: str, occurred_at: datetime) -> OverdueEntry:
     return OverdueEntry(
         loan_id=loan_id,
@@ -110,6 +125,14 @@ HANDLERS = {
     "LoanOverdue": on_loan_overdue,
     "OverdueCleared": on_overdue_cleared,
     "ReminderSent": on_reminder_sent,
+    "PromiseMade": on_case_event,
+    "PromiseKept": on_case_event,
+    "PromiseBroken": on_case_event,
+    "HoldPlaced": on_case_event,
+    "HoldReleased": on_case_event,
+    "PlanAgreed": on_case_event,
+    "PlanCompleted": on_case_event,
+    "PlanBroken": on_case_event,
 }
 
 

@@ -16,7 +16,13 @@ from dunning_messaging import ConsumerSpec, Runtime
 from dunning_platform.clock import Clock
 from dunning_platform.http import create_app
 
-CONSUMED = [Topics.CASE_ESCALATED, Topics.LOAN_OVERDUE, Topics.REMINDER_SENT, Topics.REPAYMENT_EVENTS]
+CONSUMED = [
+    Topics.CASE_ESCALATED,
+    Topics.LOAN_OVERDUE,
+    Topics.REMINDER_SENT,
+    Topics.REPAYMENT_EVENTS,
+    Topics.CASE_EVENTS,
+]
 
 
 def referral_policy(settings: Settings) -> ReferralPolicy:

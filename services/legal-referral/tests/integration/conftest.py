@@ -18,10 +18,18 @@ from dunning_contracts import TOPIC_OF_TYPE, CloudEvent, Topics, new_event
 from dunning_contracts.events import (
     Borrower,
     CaseEscalated,
+    HoldPlaced,
+    HoldReleased,
     Installment,
     LoanBooked,
     LoanOverdue,
     OverdueCleared,
+    PlanAgreed,
+    PlanCompleted,
+    PlanInstallment,
+    PromiseBroken,
+    PromiseKept,
+    PromiseMade,
     ReminderSent,
 )
 from dunning_legal.config import Settings
@@ -274,6 +282,81 @@ class Events:
         )
 
 
+class CaseEvents:
+    """Factories of the scheduler's case events (promises, holds, plans) of a loan's collection case."""
+
+    @staticmethod
+    def promise_made(loan_id: str, promise_id: str, at: datetime, amount: str = "500.00") -> PromiseMade:
+        return PromiseMade(
+            case_id=f"C-{loan_id}",
+            loan_id=loan_id,
+            occurred_at=at,
+            promise_id=promise_id,
+            amount=Decimal(amount),
+            currency="CNY",
+            promised_date=(at + timedelta(days=5)).date(),
+            taken_by="agent-7",
+        )
+
+    @staticmethod
+    def promise_kept(loan_id: str, promise_id: str, at: datetime) -> PromiseKept:
+        return PromiseKept(case_id=f"C-{loan_id}", loan_id=loan_id, occurred_at=at, promise_id=promise_id)
+
+    @staticmethod
+    def promise_broken(loan_id: str, promise_id: str, at: datetime, broken: int = 1) -> PromiseBroken:
+        return PromiseBroken(
+            case_id=f"C-{loan_id}", loan_id=loan_id, occurred_at=at, promise_id=promise_id, broken_promises=broken
+        )
+
+    @staticmethod
+    def hold_placed(loan_id: str, hold_id: str, at: datetime, reason: str = "dispute") -> HoldPlaced:
+        return HoldPlaced(
+            case_id=f"C-{loan_id}",
+            loan_id=loan_id,
+            occurred_at=at,
+            hold_id=hold_id,
+            reason=reason,
+            expires_at=at + timedelta(days=14),
+        )
+
+    @staticmethod
+    def hold_released(loan_id: str, hold_id: str, at: datetime, because: str = "resolved") -> HoldReleased:
+        return HoldReleased(
+            case_id=f"C-{loan_id}",
+            loan_id=loan_id,
+            occurred_at=at,
+            hold_id=hold_id,
+            reason="dispute",
+            released_because=because,
+        )
+
+    @staticmethod
+    def plan_agreed(
+        loan_id: str, plan_id: str, at: datetime, amounts: tuple[str, ...] = ("300.00", "300.00")
+    ) -> PlanAgreed:
+        installments = [
+            PlanInstallment(seq=seq, due_date=(at + timedelta(days=30 * seq)).date(), amount=Decimal(amount))
+            for seq, amount in enumerate(amounts, start=1)
+        ]
+        return PlanAgreed(
+            case_id=f"C-{loan_id}",
+            loan_id=loan_id,
+            occurred_at=at,
+            plan_id=plan_id,
+            currency="CNY",
+            installments=installments,
+        )
+
+    @staticmethod
+    def plan_completed(loan_id: str, plan_id: str, at: datetime) -> PlanCompleted:
+        return PlanCompleted(case_id=f"C-{loan_id}", loan_id=loan_id, occurred_at=at, plan_id=plan_id)
+
+
 @pytest.fixture
 def events() -> type[Events]:
     return Events
+
+
+@pytest.fixture
+def case_events() -> type[CaseEvents]:
+    return CaseEvents

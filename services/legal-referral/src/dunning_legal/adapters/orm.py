@@ -87,6 +87,21 @@ class ContactAttempt(Base):
     event_id: Mapped[str] = mapped_column(Text)
 
 
+class CaseEventEntry(Base):
+    """One case event (a promise, hold or repayment plan made or ended), kept for the evidence file."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    loan_id: Mapped[str] = mapped_column(Text, index=True)
+    case_id: Mapped[str] = mapped_column(Text)
+    event_type: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
 class LegalCase(Base):
     """A referral of one collection case to a partner."""
 

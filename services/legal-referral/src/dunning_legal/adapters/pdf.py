@@ -3,6 +3,7 @@
 Chinese text needs a CJK font, which comes from the `noto-cjk-sans-otc` package (Noto Sans CJK,
 SIL Open Font License). Without it an English file can still be made, with a core font."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fpdf import FPDF
@@ -14,6 +15,9 @@ FONT = "NotoSansCJK"
 # In the Noto Sans CJK collection, face 2 is Simplified Chinese (JP, KR, SC, TC, HK, then the mono faces).
 SIMPLIFIED_CHINESE_FACE = 2
 NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+TITLES = {"arrangements": "Promises, holds and repayment plans"}
+# An outcome whose start was never received (a PromiseKept without its PromiseMade) has no terms to show.
+NO_TERMS = "terms not received"
 
 
 class CjkFontMissing(RuntimeError):
@@ -100,17 +104,56 @@ def _evidence_pages(pdf: EvidencePdf, bundle: dict[str, Any]) -> None:
     parts, digests = bundle["parts"], bundle["digests"]["parts"]
     for name, rows in _sections(parts).items():
         pdf.ln(3)
-        _heading(pdf, name.replace("_", " ").capitalize(), 13)
+        _heading(pdf, TITLES.get(name, name.replace("_", " ").capitalize()), 13)
         _lines(pdf, [f"SHA-256 {digests[name]}", *rows] if rows else [f"SHA-256 {digests[name]}", "(none)"], size=9)
 
 
 def _sections(parts: dict[str, Any]) -> dict[str, list[str]]:
-    return {
+    sections = {
         "loan_snapshot": _loan_lines(parts["loan_snapshot"]),
         "overdue_history": [_overdue_line(entry) for entry in parts["overdue_history"]],
         "contact_attempts": [_attempt_line(attempt) for attempt in parts["contact_attempts"]],
         "escalation": _escalation_lines(parts["escalation"]),
     }
+    if "arrangements" in parts:
+        sections["arrangements"] = _arrangement_lines(parts["arrangements"])
+    return sections
+
+
+def _arrangement_lines(arrangements: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Promises, holds and plans in one chronology: a reader sees what was agreed, then what became of it."""
+    dated = [(item.get("made_at"), _promise_line(item)) for item in arrangements["promises"]]
+    dated += [(item.get("placed_at"), _hold_line(item)) for item in arrangements["holds"]]
+    dated += [(item.get("agreed_at"), _plan_line(item)) for item in arrangements["plans"]]
+    return [line for _, line in sorted(dated, key=lambda pair: _instant(pair[0]))]
+
+
+def _promise_line(p: dict[str, Any]) -> str:
+    outcome = f"{p['status']} at {p['status_at']}" if p["status_at"] else p["status"]
+    if p.get("broken_promises"):
+        outcome += f" ({p['broken_promises']} broken so far)"
+    terms = f"{p['currency']} {p['amount']} by {p['promised_date']}" if p["made_at"] else NO_TERMS
+    return f"{p['made_at'] or '?'}  promise {p['promise_id']}: {terms}; {outcome}"
+
+
+def _hold_line(h: dict[str, Any]) -> str:
+    ended = f"released ({h['released_because']}) at {h['released_at']}" if h["released_at"] else "not released"
+    terms = f"until {h['expires_at']}" if h["placed_at"] else NO_TERMS
+    return f"{h['placed_at'] or '?'}  hold {h['hold_id']} ({h['reason']}) {terms}; {ended}"
+
+
+def _plan_line(p: dict[str, Any]) -> str:
+    steps = ", ".join(f"#{i['seq']} {i['due_date']} {i['amount']}" for i in p["installments"])
+    terms = f"{p['currency']} {p['total']} in {steps}" if p["agreed_at"] else NO_TERMS
+    outcome = f"{p['status']} at {p['status_at']}" if p["status_at"] else p["status"]
+    if p.get("missed_seq"):
+        outcome += f" (missed instalment #{p['missed_seq']})"
+    return f"{p['agreed_at'] or '?'}  plan {p['plan_id']}: {terms}; {outcome}"
+
+
+def _instant(iso: str | None) -> datetime:
+    # An outcome heard without its start (a PromiseKept whose PromiseMade never came) goes first.
+    return datetime.fromisoformat(iso) if iso else datetime.min.replace(tzinfo=UTC)
 
 
 def _loan_lines(snapshot: dict[str, Any]) -> list[str]:

@@ -7,7 +7,16 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_legal.adapters.orm import AuditEntry, ContactAttempt, LegalCase, Loan, OverdueEntry, Partner, PartnerNotice
+from dunning_legal.adapters.orm import (
+    AuditEntry,
+    CaseEventEntry,
+    ContactAttempt,
+    LegalCase,
+    Loan,
+    OverdueEntry,
+    Partner,
+    PartnerNotice,
+)
 from dunning_legal.domain.assignment import Candidate
 from dunning_legal.domain.lifecycle import OPEN
 
@@ -43,6 +52,14 @@ class LegalRepository:
             select(ContactAttempt)
             .where(ContactAttempt.loan_id == loan_id, ContactAttempt.recorded_at <= as_of)
             .order_by(ContactAttempt.occurred_at, ContactAttempt.id)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def case_events(self, loan_id: str, *, as_of: datetime) -> list[CaseEventEntry]:
+        query = (
+            select(CaseEventEntry)
+            .where(CaseEventEntry.loan_id == loan_id, CaseEventEntry.recorded_at <= as_of)
+            .order_by(CaseEventEntry.occurred_at, CaseEventEntry.id)
         )
         return list((await self.session.execute(query)).scalars())
 

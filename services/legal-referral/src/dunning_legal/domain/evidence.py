@@ -6,7 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-PART_NAMES = ("loan_snapshot", "overdue_history", "contact_attempts", "escalation")
+PART_NAMES = ("loan_snapshot", "overdue_history", "contact_attempts", "escalation", "arrangements")
+# Files cited before case events were kept have only the first four parts. A part appears only once it
+# has content, so rebuilding such a file as of its time still gives the digests it was cited with.
+OPTIONAL_PARTS = frozenset({"arrangements"})
 CANONICAL_FORM = "JSON, UTF-8, keys sorted, no insignificant whitespace"
 
 
@@ -24,7 +27,8 @@ class EvidenceFile:
     parts: dict[str, Any]
 
     def digests(self) -> dict[str, str]:
-        return {name: digest(self.parts[name]) for name in PART_NAMES}
+        present = [name for name in PART_NAMES if name in self.parts or name not in OPTIONAL_PARTS]
+        return {name: digest(self.parts[name]) for name in present}
 
     def file_digest(self) -> str:
         """One digest over the part digests, to cite the whole file in a letter or a court filing."""
