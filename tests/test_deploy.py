@@ -229,7 +229,13 @@ def test_no_service_scales_beyond_the_partitions_its_consumers_can_use(k8s_base)
     [config] = [g for g in kustomization["configMapGenerator"] if g["name"] == "dunning-config"]
     partitions = int(dict(literal.split("=", 1) for literal in config["literals"])["KAFKA_PARTITIONS"])
     for svc in SERVICES:
-        assert _find(k8s_base, "HorizontalPodAutoscaler", svc.name)["spec"]["maxReplicas"] <= partitions
+        members_per_pod = int(_env_of(_find(k8s_base, "Deployment", svc.name)).get(f"{svc.env_prefix}CONSUMER_PROCESSES", "1"))
+        assert _find(k8s_base, "HorizontalPodAutoscaler", svc.name)["spec"]["maxReplicas"] * members_per_pod <= partitions
+
+
+def _env_of(deployment: dict) -> dict[str, str]:
+    [container] = [c for c in deployment["spec"]["template"]["spec"]["containers"]]
+    return {e["name"]: e.get("value") for e in container.get("env", [])}
 
 
 @pytest.mark.parametrize("target", ["base", "overlays/production"])
