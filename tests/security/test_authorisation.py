@@ -23,6 +23,7 @@ REQUIRED_SCOPE = {
     ("dunning-scheduler", "GET", "/v1/cases/{case_id}"): "cases:read",
     ("dunning-scheduler", "POST", "/v1/cases/{case_id}/promises"): "cases:write",
     ("dunning-scheduler", "POST", "/v1/cases/{case_id}/holds"): "cases:write",
+    ("dunning-scheduler", "POST", "/v1/cases/{case_id}/plans"): "cases:write",
     ("dunning-scheduler", "GET", "/v1/policy"): "cases:read",
     ("dunning-scheduler", "PUT", "/v1/policy"): "policy:write",
     ("dunning-scheduler", "POST", "/v1/policy/simulate"): "cases:read",

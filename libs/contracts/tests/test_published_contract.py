@@ -110,7 +110,7 @@ def _readers(asyncapi: dict, topic: str) -> set[tuple[str, tuple[str, ...]]]:
 def test_consumers_of_each_topic_are_documented(asyncapi):
     assert _readers(asyncapi, Topics.REPAYMENT_EVENTS) == {
         ("ingestion", ("LoanBooked", "LoanClosed", "RepaymentFailed", "RepaymentReceived")),
-        ("dunning-scheduler", ("LoanBooked",)),
+        ("dunning-scheduler", ("LoanBooked", "LoanClosed", "RepaymentFailed")),
         ("notification", ("LoanBooked",)),
         ("legal-referral", ("LoanBooked",)),
     }
@@ -119,6 +119,7 @@ def test_consumers_of_each_topic_are_documented(asyncapi):
     assert {service for service, _ in _readers(asyncapi, Topics.REMINDER_REQUESTED)} == {"notification"}
     assert {service for service, _ in _readers(asyncapi, Topics.REMINDER_SENT)} == {"legal-referral"}
     assert {service for service, _ in _readers(asyncapi, Topics.CASE_ESCALATED)} == {"legal-referral"}
+    assert {service for service, _ in _readers(asyncapi, Topics.CASE_EVENTS)} == {"legal-referral"}
 
 
 def test_each_topic_names_its_producer(asyncapi):

@@ -52,7 +52,7 @@ PRODUCERS: dict[str, str] = {
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("ingestion", Topics.REPAYMENT_EVENTS),
     Subscription("dunning-scheduler", Topics.LOAN_OVERDUE),
-    Subscription("dunning-scheduler", Topics.REPAYMENT_EVENTS, ("LoanBooked",)),
+    Subscription("dunning-scheduler", Topics.REPAYMENT_EVENTS, ("LoanBooked", "LoanClosed", "RepaymentFailed")),
     Subscription("notification", Topics.REMINDER_REQUESTED),
     Subscription("notification", Topics.LOAN_OVERDUE),
     Subscription("notification", Topics.REPAYMENT_EVENTS, ("LoanBooked",)),
@@ -60,6 +60,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("legal-referral", Topics.LOAN_OVERDUE),
     Subscription("legal-referral", Topics.REMINDER_SENT),
     Subscription("legal-referral", Topics.REPAYMENT_EVENTS, ("LoanBooked",)),
+    Subscription("legal-referral", Topics.CASE_EVENTS),
 )
 
 TOPIC_DESCRIPTIONS: dict[str, str] = {

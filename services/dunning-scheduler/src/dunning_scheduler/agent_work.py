@@ -42,7 +42,7 @@ async def complete(uow: UnitOfWork, task_id: uuid.UUID, agent: str, done: Comple
     count_outcome(case, done.outcome)
     casework.refresh_risk(case, ctx)
     record(ctx, case, "contact_outcome", f"{task.kind} by {agent}: {done.outcome}", details={"task_id": str(task.id)})
-    await follow_up(uow, case, done, ctx)
+    await follow_up(uow, case, done, ctx, agent)
     return task
 
 
@@ -62,15 +62,15 @@ def count_outcome(case: Case, outcome: str) -> None:
     case.failed_contacts = case.failed_contacts + 1 if outcome in FAILED_CONTACTS else 0
 
 
-async def follow_up(uow: UnitOfWork, case: Case, done: Completion, ctx: casework.Context) -> None:
+async def follow_up(uow: UnitOfWork, case: Case, done: Completion, ctx: casework.Context, agent: str) -> None:
     """A promise pauses the case, hardship or a dispute puts it on hold; any other outcome may move it
     up the ladder (an unreachable borrower)."""
     if done.outcome == "promise":
         if done.promise_amount is None or done.promise_date is None:
             raise InvalidInput("promise: an outcome 'promise' needs promise.amount and promise.date", field="promise")
-        await pauses.place_promise(uow, case.id, done.promise_amount, done.promise_date)
+        await pauses.place_promise(uow, case.id, done.promise_amount, done.promise_date, agent)
     elif done.outcome in HOLD_DAYS:
         until = ctx.now + timedelta(days=done.hold_days or HOLD_DAYS[done.outcome])
-        await pauses.place_hold(uow, case.id, done.outcome, until, done.note, "agent")
+        await pauses.place_hold(uow, case.id, done.outcome, until, done.note, agent)
     elif case.status == "open":
         await casework.reconsider(case, ctx, replan=False)

@@ -25,7 +25,7 @@ def create_service_app(settings: Settings | None = None, clock: Clock | None = N
         schema=SCHEMA,
         # LoanBooked shares its topic with payments; only the types in HANDLERS are taken, the rest skipped.
         consumers=[ConsumerSpec("dunning-scheduler", [Topics.LOAN_OVERDUE, Topics.REPAYMENT_EVENTS], HANDLERS)],
-        produces=[Topics.REMINDER_REQUESTED, Topics.CASE_ESCALATED],
+        produces=[Topics.REMINDER_REQUESTED, Topics.CASE_ESCALATED, Topics.CASE_EVENTS],
         background=timer_workers(settings.timer_workers),
         clock=clock,
     )

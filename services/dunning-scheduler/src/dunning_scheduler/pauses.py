@@ -1,4 +1,5 @@
-"""Promises to pay and holds: they pause a case, and its policy resumes when they end or break."""
+"""Promises to pay, holds and repayment plans: they pause a case, and its policy resumes when they end
+or break. Each change is told on dunning.case-events.v1 in the same transaction."""
 
 import uuid
 from datetime import date, datetime
@@ -6,7 +7,7 @@ from decimal import Decimal
 
 from dunning_platform.errors import Conflict, InvalidInput, NotFound
 from dunning_messaging import UnitOfWork
-from dunning_scheduler import casework
+from dunning_scheduler import case_events, casework, plan_progress
 from dunning_scheduler.adapters.orm import Case, Hold, Promise
 from dunning_scheduler.adapters.repository import AgentTaskRepository, CaseRepository, HoldRepository, PromiseRepository
 from dunning_scheduler.casework import Context, record
@@ -22,7 +23,7 @@ async def open_case_for_command(uow: UnitOfWork, case_id: uuid.UUID) -> tuple[Ca
     return case, await casework.context_for(uow, case.loan_id)
 
 
-async def place_promise(uow: UnitOfWork, case_id: uuid.UUID, amount: Decimal, promised: date) -> Promise:
+async def place_promise(uow: UnitOfWork, case_id: uuid.UUID, amount: Decimal, promised: date, by: str | None = None) -> Promise:
     case, ctx = await open_case_for_command(uow, case_id)
     calendar = casework.calendar_of(case, ctx)
     if promised < calendar.local_date(ctx.now):
@@ -32,6 +33,7 @@ async def place_promise(uow: UnitOfWork, case_id: uuid.UUID, amount: Decimal, pr
         overdue_at_promise=case.overdue_amount, status="pending", created_at=ctx.now,
     )
     PromiseRepository(uow.session).add(promise)
+    case_events.promise_made(case, promise, by, ctx)
     until = promise_ends(promised, ctx.policy.policy.promise_grace_days, calendar)
     await pause(case, until, f"promise to pay {amount} {case.currency} by {promised}", ctx)
     return promise
@@ -46,40 +48,58 @@ async def place_hold(uow: UnitOfWork, case_id: uuid.UUID, reason: str, expires_a
         created_at=ctx.now, created_by=by,
     )
     HoldRepository(uow.session).add(hold)
+    case_events.hold_placed(case, hold, ctx)
     await pause(case, expires_at, f"hold: {reason}", ctx)
     return hold
 
 
 async def pause(case: Case, until: datetime, reason: str, ctx: Context) -> None:
-    """Cancel what is pending and wait until the latest pause ends; one resume checkpoint then."""
+    """Cancel what is pending and wait until the latest pause ends; one resume checkpoint then, or at the
+    next check of a repayment plan, whose reminders are the only ones the case keeps meanwhile."""
     if case.status == "paused" and case.paused_until and case.paused_until > until:
         until = case.paused_until
     cancelled = await ctx.timers.cancel_for_case(case.id, f"paused: {reason}")
     await AgentTaskRepository(ctx.uow.session).cancel_open(case.id, ctx.now)
     case.status, case.paused_until, case.pause_reason, case.updated_at = "paused", until, reason, ctx.now
-    await ctx.timers.add(casework.timer_rows([casework.checkpoint("resume", until, case, "the pause ends")], case, ctx))
+    await ctx.timers.add(await waiting_timers(case, until, ctx))
     record(ctx, case, "paused", f"{reason}; paused until {until.isoformat()}, {cancelled} pending timers cancelled")
+
+
+async def waiting_timers(case: Case, until: datetime, ctx: Context) -> list[dict]:
+    resume = casework.checkpoint("resume", until, case, "the pause ends")
+    plan = await plan_progress.active_plan(case, ctx)
+    if plan is None:
+        return casework.timer_rows([resume], case, ctx)
+    check = plan_progress.next_check_action(plan, case, ctx)
+    first = check if check is not None and check.due_at < until else resume
+    return casework.timer_rows([first], case, ctx) + plan_progress.reminder_rows(plan, case, ctx)
 
 
 async def settle_kept_promises(case: Case, overdue_before: Decimal, ctx: Context) -> None:
     for promise in await PromiseRepository(ctx.uow.session).pending(case.id):
         if promise_kept(promise.amount, promise.overdue_at_promise, case.overdue_amount):
             promise.status, promise.settled_at = "kept", ctx.now
+            case_events.promise_kept(case, promise, ctx)
             record(ctx, case, "promise_kept", f"overdue amount fell from {promise.overdue_at_promise} to {case.overdue_amount}")
 
 
 async def close_on_resolution(case: Case, ctx: Context) -> None:
     for promise in await PromiseRepository(ctx.uow.session).pending(case.id):
         promise.status, promise.settled_at = "kept", ctx.now
+        case_events.promise_kept(case, promise, ctx)
     for hold in await HoldRepository(ctx.uow.session).active(case.id):
         hold.released_at = ctx.now
+        case_events.hold_released(case, hold, "resolved", ctx)
+    await plan_progress.close_on_resolution(case, ctx)
 
 
 async def resume_due(case: Case, ctx: Context) -> None:
-    """At a resume checkpoint: break the promises whose time is up, release expired holds, and resume
-    the policy once nothing pauses the case any more (two broken promises may escalate it)."""
+    """At a resume checkpoint: break the promises whose time is up, check the repayment plan, release
+    expired holds, and resume the policy once nothing pauses the case any more (two broken promises, or
+    broken plans, may escalate it)."""
     await break_overdue_promises(case, ctx)
-    ends = [await release_expired_holds(case, ctx), *await pending_promise_ends(case, ctx)]
+    plan_ends = await plan_progress.check(case, ctx)
+    ends = [plan_ends, await release_expired_holds(case, ctx), *await pending_promise_ends(case, ctx)]
     waiting_until = max((end for end in ends if end), default=None)
     if waiting_until and waiting_until > ctx.now:
         return await pause(case, waiting_until, case.pause_reason or "still paused", ctx)
@@ -95,6 +115,7 @@ async def break_overdue_promises(case: Case, ctx: Context) -> None:
             promise.status, promise.settled_at = "broken", ctx.now
             case.broken_promises += 1
             casework.refresh_risk(case, ctx)
+            case_events.promise_broken(case, promise, ctx)
             record(ctx, case, "promise_broken", f"{promise.amount} promised by {promise.promised_date} was not paid; {case.broken_promises} broken in all")
 
 
@@ -103,6 +124,7 @@ async def release_expired_holds(case: Case, ctx: Context) -> datetime | None:
     for hold in await HoldRepository(ctx.uow.session).active(case.id):
         if hold.expires_at <= ctx.now:
             hold.released_at = ctx.now
+            case_events.hold_released(case, hold, "expired", ctx)
             record(ctx, case, "hold_released", f"hold ({hold.reason}) expired")
         else:
             latest = max(latest or hold.expires_at, hold.expires_at)

@@ -199,3 +199,42 @@ class AgentTask(Base):
     completed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class RepaymentPlan(Base):
+    """An instalment arrangement: while active it pauses the policy and has its own schedule."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        Index("uq_plans_case_active", "case_id", unique=True, postgresql_where=text("status = 'active'")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    loan_id: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(Text)
+    total: Mapped[Decimal]
+    # [{"seq", "due_date", "amount"}], amounts as strings so no float ever touches them.
+    installments: Mapped[list[Any]]
+    overdue_at_plan: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(Text)
+    kept_installments: Mapped[int] = mapped_column(Integer, default=0)
+    missed_seq: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(Text)
+    settled_at: Mapped[datetime | None]
+    settled_because: Mapped[str | None] = mapped_column(Text)
+
+
+class LoanHistoryEntry(Base):
+    """Decisions about a loan that has no open case: pre-due reminders cancelled, a failed auto-debit."""
+
+    __tablename__ = "loan_history"
+    __table_args__ = (Index("ix_loan_history_loan", "loan_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    loan_id: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))

@@ -105,6 +105,17 @@ class PreDueReminder(PolicyPart):
     template: Template
 
 
+class PlanRules(PolicyPart):
+    """Repayment plans: how many instalments one may have, the reminder before each instalment, and the
+    grace after its date before it is checked (kept when what was paid covers the instalments so far)."""
+
+    max_installments: int = Field(default=24, ge=1, le=120)
+    reminder_days_before: int = Field(default=2, ge=0, le=30)
+    reminder_channel: Channel = "sms"
+    reminder_template: Template = "plan_installment_due"
+    grace_days: int = Field(default=2, ge=0, le=30)
+
+
 class SegmentMatch(PolicyPart):
     """Which cases a segment takes; every condition given must hold."""
 
@@ -181,6 +192,7 @@ class Policy(PolicyPart):
     reminder_ttl_hours: int = Field(default=24, ge=1, le=24 * 14)
     promise_grace_days: int = Field(default=2, ge=0, le=30)
     pre_due: list[PreDueReminder] = Field(default_factory=list, max_length=10)
+    plans: PlanRules = PlanRules()
     stages: list[StagePolicy] = Field(min_length=1, max_length=4)
     # The first segment a case matches gives its ladder; an experiment then may give it another.
     segments: list[Segment] = Field(default_factory=list, max_length=50)

@@ -1,4 +1,4 @@
-"""The scheduler's HTTP API: cases, promises, holds, and the dunning policy."""
+"""The scheduler's HTTP API: cases, promises, holds, repayment plans, and the dunning policy."""
 
 import uuid
 
@@ -7,19 +7,22 @@ from fastapi import APIRouter, Depends, Query, Request
 from dunning_platform.auth import Principal, require_scope
 from dunning_platform.errors import Conflict, NotFound
 from dunning_platform.problems import problem_responses
-from dunning_scheduler import pauses
+from dunning_scheduler import pauses, plans
+from dunning_scheduler.adapters.plans import PlanRepository
 from dunning_scheduler.adapters.repository import CaseRepository, PolicyRepository, TimerRepository
 from dunning_scheduler.domain.policy import Policy
 from dunning_scheduler.domain.simulation import Scenario, simulate_resolved
 from dunning_scheduler.entrypoints.schemas import (
     NO_NUL,
     HoldIn,
+    PlanIn,
     PolicyIn,
     PromiseIn,
     SimulateIn,
     case_summary,
     merged_history,
     pending_view,
+    plan_view,
     timeline_view,
 )
 
@@ -30,6 +33,7 @@ policy_router = APIRouter(prefix="/v1/policy", tags=["policy"], responses=proble
 NO_CASE = {404: "no such case"}
 # A promise or hold on a resolved case has nothing left to pause.
 PAUSE_PROBLEMS = NO_CASE | {409: "the case is resolved; nothing to pause"}
+PLAN_PROBLEMS = NO_CASE | {409: "the case is resolved or already has an active repayment plan"}
 
 
 def _uow(request: Request):
@@ -54,16 +58,30 @@ async def get_case(request: Request, case_id: uuid.UUID, _=Depends(require_scope
         pending = await TimerRepository(uow.session).pending_for_case(case.id)
         history = await CaseRepository(uow.session).history(case.id)
         fired = await TimerRepository(uow.session).fired_for_case(case.id)
+        case_plans = await PlanRepository(uow.session).for_case(case.id)
         view = case_summary(case, pending[0].due_at if pending else None)
-        return view | {"next_actions": [pending_view(t) for t in pending[:20]], "history": merged_history(history, fired)}
+        return view | {
+            "plans": [plan_view(p) for p in case_plans],
+            "next_actions": [pending_view(t) for t in pending[:20]],
+            "history": merged_history(history, fired),
+        }
 
 
 @cases_router.post("/{case_id}/promises", status_code=201, responses=problem_responses(PAUSE_PROBLEMS, body=True))
-async def promise_to_pay(request: Request, case_id: uuid.UUID, body: PromiseIn, _=Depends(require_scope("cases:write"))):
+async def promise_to_pay(request: Request, case_id: uuid.UUID, body: PromiseIn, who: Principal = Depends(require_scope("cases:write"))):
     async with _uow(request) as uow:
-        promise = await pauses.place_promise(uow, case_id, body.amount, body.date)
+        promise = await pauses.place_promise(uow, case_id, body.amount, body.date, who.token_id)
         await uow.commit()
         return {"promise_id": str(promise.id), "case_id": str(case_id), "amount": str(promise.amount), "date": promise.promised_date, "status": promise.status}
+
+
+@cases_router.post("/{case_id}/plans", status_code=201, responses=problem_responses(PLAN_PROBLEMS, body=True))
+async def agree_plan(request: Request, case_id: uuid.UUID, body: PlanIn, who: Principal = Depends(require_scope("cases:write"))):
+    terms = [(i.due_date, i.amount) for i in body.installments]
+    async with _uow(request) as uow:
+        plan = await plans.agree_plan(uow, case_id, body.currency, body.total, terms, who.token_id)
+        await uow.commit()
+        return plan_view(plan)
 
 
 @cases_router.post("/{case_id}/holds", status_code=201, responses=problem_responses(PAUSE_PROBLEMS, body=True))

@@ -6,7 +6,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dunning_contracts.types import Currency, Money, PositiveMoney
-from dunning_scheduler.adapters.orm import AgentTask, Case, HistoryEntry, Timer
+from dunning_scheduler.adapters.orm import AgentTask, Case, HistoryEntry, RepaymentPlan, Timer
 from dunning_scheduler.agent_work import OUTCOMES
 from dunning_scheduler.domain.borrower import known_timezone
 from dunning_scheduler.domain.pauses import HOLD_REASONS
@@ -24,6 +24,20 @@ class Body(BaseModel):
 class PromiseIn(Body):
     amount: PositiveMoney
     date: date
+
+
+class PlanInstallmentIn(Body):
+    due_date: date
+    amount: PositiveMoney
+
+
+class PlanIn(Body):
+    """Instalments in date order (numbered from 1); `total` and `currency` must agree with them and the case."""
+
+    currency: Currency
+    total: PositiveMoney
+    # The contract's bound; the policy's `plans.max_installments` (24 by default) is checked beside it.
+    installments: list[PlanInstallmentIn] = Field(min_length=1, max_length=120)
 
 
 class HoldIn(Body):
@@ -196,4 +210,21 @@ def task_view(task: AgentTask) -> dict[str, Any]:
         "claimed_at": task.claimed_at,
         "completed_at": task.completed_at,
         "outcome": task.outcome,
+    }
+
+
+def plan_view(plan: RepaymentPlan) -> dict[str, Any]:
+    return {
+        "plan_id": str(plan.id),
+        "case_id": str(plan.case_id),
+        "status": plan.status,
+        "currency": plan.currency,
+        "total": str(plan.total),
+        "installments": plan.installments,
+        "kept_installments": plan.kept_installments,
+        "missed_seq": plan.missed_seq,
+        "created_at": plan.created_at,
+        "created_by": plan.created_by,
+        "settled_at": plan.settled_at,
+        "settled_because": plan.settled_because,
     }
