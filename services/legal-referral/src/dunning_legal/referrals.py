@@ -39,39 +39,80 @@ def legal_case_id_for(case_id: str) -> str:
 
 
 async def open_referral(uow: UnitOfWork, escalation: CaseEscalated, policy: ReferralPolicy) -> LegalCase:
+    """Open the referral and give it a partner; with none available it waits, unassigned, for one."""
     repo = LegalRepository(uow.session)
     loan = await repo.loan(escalation.loan_id)
     region = (loan.region if loan else None) or policy.default_region
-    partner = await _choose(repo, region)
-    now = uow.clock.now()
-    case = _new_case(escalation, region, partner.partner_id, now, policy)
+    case = _new_case(escalation, region, uow.clock.now())
     case.lender = loan.lender if loan else None
     repo.add(case)
     await uow.session.flush()
-    await _assign(uow, repo, case, partner.partner_id, action="referred", note=escalation.reason)
-    uow.emit("LegalCaseOpened", LegalCaseOpened(**_event_fields(case, now)))
+    partner = await _choose_or_none(repo, region)
+    if partner is None:
+        _await_partner(repo, case, uow.clock.now())
+        return case
+    await _refer(uow, repo, case, partner.partner_id, policy, note=escalation.reason)
     return case
 
 
-def _new_case(
-    escalation: CaseEscalated, region: str, partner_id: str, now: datetime, policy: ReferralPolicy
-) -> LegalCase:
+async def assign_waiting(uow: UnitOfWork, policy: ReferralPolicy, *, limit: int = 100) -> int:
+    """Give referrals opened while no partner was available to a partner, now that one may exist;
+    each is opened to the bus (LegalCaseOpened) only now, as the contract's event names its partner."""
+    repo = LegalRepository(uow.session)
+    assigned = 0
+    for case in await repo.awaiting_partner(limit=limit):
+        partner = await _choose_or_none(repo, case.region)
+        if partner is None:
+            break  # no partner at all is active: none of the others can be assigned either
+        await _refer(uow, repo, case, partner.partner_id, policy, note=case.escalation.get("reason"))
+        assigned += 1
+    return assigned
+
+
+def _new_case(escalation: CaseEscalated, region: str, now: datetime) -> LegalCase:
     return LegalCase(
         legal_case_id=legal_case_id_for(escalation.case_id),
         case_id=escalation.case_id,
         loan_id=escalation.loan_id,
         borrower_id=escalation.borrower_id,
         region=region,
-        partner_id=partner_id,
+        partner_id=None,
         status="referred",
         escalation=escalation.model_dump(mode="json"),
         overdue_amount=escalation.overdue_amount,
         currency=escalation.currency,
         opened_at=now,
-        assigned_at=now,
-        accept_by=now + policy.acceptance_deadline,
         updated_at=now,
     )
+
+
+async def _refer(
+    uow: UnitOfWork,
+    repo: LegalRepository,
+    case: LegalCase,
+    partner_id: str,
+    policy: ReferralPolicy,
+    *,
+    note: str | None,
+) -> None:
+    now = uow.clock.now()
+    case.partner_id, case.assigned_at, case.accept_by = partner_id, now, now + policy.acceptance_deadline
+    case.updated_at = now
+    await _assign(uow, repo, case, partner_id, action="referred", note=note)
+    uow.emit("LegalCaseOpened", LegalCaseOpened(**_event_fields(case, now)))
+
+
+def _await_partner(repo: LegalRepository, case: LegalCase, now: datetime) -> None:
+    note = f"no partner is available for region {case.region}; the referral waits for one"
+    _audit(repo, case, SYSTEM, now, action="awaiting-partner", from_status=None, note=note)
+    log.warning("referral %s opened without a partner: %s", case.legal_case_id, note)
+
+
+async def _choose_or_none(repo: LegalRepository, region: str) -> Candidate | None:
+    try:
+        return await _choose(repo, region)
+    except NoPartner:
+        return None
 
 
 async def _choose(repo: LegalRepository, region: str, exclude: frozenset[str] = frozenset()) -> Candidate:
@@ -105,6 +146,8 @@ async def change_status(
     case = await repo.get(legal_case_id, for_update=True)
     if case is None:
         raise NotFound(f"no legal case {legal_case_id}")
+    if case.partner_id is None and target not in lifecycle.EXITS:
+        raise Conflict(f"no partner has the referral yet; it can only be {' or '.join(lifecycle.EXITS)}")
     if partner_id is not None and partner_id != case.partner_id:
         # A partner that let the deadline pass must not accept a referral now with another partner.
         raise Conflict(f"the referral is with partner {case.partner_id}, not {partner_id}")
@@ -131,6 +174,8 @@ async def apply_move(
         raise Conflict(refused.reason) from None
     case.status, case.updated_at = move.to_status, now
     _audit(repo, case, actor, now, action="status", from_status=move.from_status, note=note)
+    if case.partner_id is None:
+        return  # never opened to a partner nor on the bus (LegalCaseOpened names one): nobody to tell
     if move.to_status in lifecycle.EXITS:
         _notify(repo, case, case.partner_id, move.to_status, note or f"the referral is {move.to_status}", now)
     uow.emit("LegalCaseUpdated", LegalCaseUpdated(**_event_fields(case, now)))

@@ -87,6 +87,22 @@ class LegalService:
 
         await eventually(outbox_empty, what="the outbox to be published")
 
+    async def dead_letters(self) -> int:
+        """How many events the service has sent to a dead-letter topic."""
+        return await self._scalar("SELECT count(*) FROM legal.outbox WHERE topic LIKE '%.dlq'")
+
+    async def put_partner(self, partner_id: str, **changes) -> dict:
+        """Add a partner, or change one as it stands in the registry."""
+        partners = {p["partner_id"]: p for p in (await self.client.get("/v1/partners")).json()["items"]}
+        current = {k: v for k, v in partners.get(partner_id, {}).items() if k not in ("partner_id", "open_referrals")}
+        response = await self.client.put(f"/v1/partners/{partner_id}", json=current | changes)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def deactivate_every_partner(self) -> None:
+        for partner in (await self.client.get("/v1/partners")).json()["items"]:
+            await self.put_partner(partner["partner_id"], active=False)
+
     async def fetch_one(self, query: str, *args):
         connection = await asyncpg.connect(asyncpg_dsn(self.database_url))
         try:

@@ -113,14 +113,15 @@ class LegalCase(Base):
     borrower_id: Mapped[str] = mapped_column(Text)
     lender: Mapped[str | None] = mapped_column(Text, index=True)
     region: Mapped[str] = mapped_column(Text)
-    partner_id: Mapped[str] = mapped_column(Text, index=True)
+    # None while no partner was available; see assign_waiting in referrals.py.
+    partner_id: Mapped[str | None] = mapped_column(Text, index=True)
     status: Mapped[str] = mapped_column(Text, index=True)
     escalation: Mapped[dict[str, Any]] = mapped_column(JSONB)
     overdue_amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
     currency: Mapped[str] = mapped_column(Text)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    accept_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accept_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -136,7 +137,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(Text)
     from_status: Mapped[str | None] = mapped_column(Text)
     to_status: Mapped[str] = mapped_column(Text)
-    partner_id: Mapped[str] = mapped_column(Text)
+    partner_id: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
 
 
@@ -155,3 +156,8 @@ class PartnerNotice(Base):
 
 
 Index("ix_legal_cases_awaiting_acceptance", LegalCase.accept_by, postgresql_where=LegalCase.status == "referred")
+Index(
+    "ix_legal_cases_awaiting_partner",
+    LegalCase.opened_at,
+    postgresql_where=(LegalCase.partner_id.is_(None)) & (LegalCase.status == "referred"),
+)

@@ -73,10 +73,12 @@ class LegalRepository:
             .group_by(LegalCase.partner_id)
             .subquery()
         )
+        # Re-read the partners: an assignment earlier in this transaction moved one back in the round robin.
         query = (
             select(Partner, func.coalesce(load.c.open_referrals, 0))
             .outerjoin(load, load.c.partner_id == Partner.partner_id)
             .where(Partner.active)
+            .execution_options(populate_existing=True)
         )
         return [_candidate(partner, count) for partner, count in (await self.session.execute(query)).all()]
 
@@ -147,6 +149,17 @@ class LegalRepository:
         )
         return list((await self.session.execute(query)).scalars())
 
+    async def awaiting_partner(self, *, limit: int) -> list[LegalCase]:
+        """Referrals opened while no partner was available, oldest first; replicas share them without overlap."""
+        query = (
+            select(LegalCase)
+            .where(LegalCase.partner_id.is_(None), LegalCase.status == "referred")
+            .order_by(LegalCase.opened_at, LegalCase.legal_case_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.execute(query)).scalars())
+
     async def partners_tried(self, legal_case_id: str) -> frozenset[str]:
         query = select(AuditEntry.partner_id).where(
             AuditEntry.legal_case_id == legal_case_id, AuditEntry.action.in_(("referred", "reassigned"))
@@ -187,15 +200,31 @@ class CaseFilters:
     lender: str | None = None
     opened_after: datetime | None = None
     opened_before: datetime | None = None
+    # From the age filters: opened at or before this time (min age) / strictly after it (max age).
+    opened_by: datetime | None = None
+    opened_since: datetime | None = None
+    # True: only referrals waiting for a partner; False: only those with one.
+    unassigned: bool | None = None
+    # The lender a lender-bound token is held to, on top of any lender asked for.
+    visible_lender: str | None = None
 
     def conditions(self) -> list:
         equal = {"loan_id": self.loan_id, "status": self.status, "partner_id": self.partner_id, "lender": self.lender}
         conditions = [getattr(LegalCase, name) == value for name, value in equal.items() if value is not None]
-        if self.opened_after is not None:
-            conditions.append(LegalCase.opened_at >= self.opened_after)
-        if self.opened_before is not None:
-            conditions.append(LegalCase.opened_at < self.opened_before)
-        return conditions
+        if self.visible_lender is not None:
+            conditions.append(LegalCase.lender == self.visible_lender)
+        if self.unassigned is not None:
+            conditions.append(LegalCase.partner_id.is_(None) if self.unassigned else LegalCase.partner_id.is_not(None))
+        return conditions + self._time_conditions()
+
+    def _time_conditions(self) -> list:
+        bounds = (
+            (self.opened_after, LegalCase.opened_at.__ge__),
+            (self.opened_before, LegalCase.opened_at.__lt__),
+            (self.opened_by, LegalCase.opened_at.__le__),
+            (self.opened_since, LegalCase.opened_at.__gt__),
+        )
+        return [compare(bound) for bound, compare in bounds if bound is not None]
 
 
 def _candidate(partner: Partner, open_referrals: int) -> Candidate:

@@ -1,6 +1,10 @@
-"""Which partner gets a referral: one serving the borrower's region first (a firm of the province before
-one covering the whole country), then the least loaded, and among equals the one whose last assignment
-is oldest, so equals take turns (round robin). A full partner is chosen only when all are full."""
+"""Which partner gets a referral: region first, then the least loaded, and among equals the one whose last
+assignment is oldest, so equals take turns (round robin).
+
+Region first means: a firm of the province, then one covering the whole country, then one of another
+province of that country, and only then one abroad. A firm abroad cannot take the borrower to the
+borrower's courts, so a partner of the borrower's country is chosen even when it is full; capacity orders
+partners only within the same closeness (a full one after one with room)."""
 
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,10 +29,13 @@ class Candidate:
         return Fraction(self.open_referrals, max(self.capacity, 1))
 
     def closeness(self, region: str) -> int:
-        """0: names the region itself; 1: covers its whole country; 2: serves elsewhere."""
+        """0: names the region itself; 1: covers its whole country; 2: serves elsewhere in that country;
+        3: serves only other countries."""
         if region in self.regions:
             return 0
-        return 1 if _country(region) in self.regions else 2
+        if _country(region) in self.regions:
+            return 1
+        return 2 if _country(region) in {_country(served) for served in self.regions} else 3
 
 
 class NoPartnerAvailable(Exception):
@@ -44,10 +51,11 @@ def choose_partner(candidates: list[Candidate], region: str, *, exclude: frozens
 
 
 def _rank(candidate: Candidate, region: str) -> tuple:
-    # A full partner is a last resort even in the right region: the referral must still go somewhere.
+    # Full comes after closeness: an overloaded firm at home still beats a free one abroad, and a full
+    # firm is still chosen when nobody else is near, because the referral must go somewhere.
     return (
-        candidate.full,
         candidate.closeness(region),
+        candidate.full,
         candidate.load,
         candidate.last_assigned_seq,
         candidate.partner_id,

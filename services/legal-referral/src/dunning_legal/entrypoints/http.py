@@ -12,6 +12,7 @@ from dunning_legal.adapters.orm import LegalCase
 from dunning_legal.adapters.pdf import CjkFontMissing, render
 from dunning_legal.adapters.repository import CaseFilters, LegalRepository
 from dunning_legal.casefile import bundle_of, demand_facts
+from dunning_legal.domain import age
 from dunning_legal.domain.letters import demand_letter
 from dunning_legal.domain.lifecycle import Status
 from dunning_legal.entrypoints.schemas import (
@@ -24,7 +25,7 @@ from dunning_legal.entrypoints.schemas import (
     StatusChange,
     StorableDatetime,
 )
-from dunning_legal.referrals import change_status
+from dunning_legal.referrals import assign_waiting, change_status
 from dunning_platform.auth import Forbidden, Principal, require_scope
 from dunning_platform.errors import InvalidInput, NotFound
 from dunning_platform.problems import problem, problem_responses
@@ -37,8 +38,8 @@ Writer = Annotated[Principal, Depends(require_scope("legal:write"))]
 _ID = {"min_length": 1, "max_length": 128, "pattern": r"^[^\x00]+$"}
 CaseId = Annotated[str, Path(**_ID)]
 IdFilter = Annotated[str | None, Query(**_ID)]
-# A century of days: further back than any referral, and within what a date can hold.
-AgeDays = Annotated[int | None, Query(ge=0, le=36500)]
+# Ages go up to a century of days: further back than any referral, and within what a date can hold.
+_AGE = "{} this many whole days since the referral was opened (3 days and 5 hours old is 3 days old)"
 AsOf = Annotated[
     StorableDatetime | None,
     Query(description="the file as it stood at this moment (default now), e.g. the one a letter cites"),
@@ -53,26 +54,43 @@ async def list_legal_cases(
     status: Status | None = None,
     partner_id: IdFilter = None,
     lender: IdFilter = None,
+    unassigned: Annotated[
+        bool | None, Query(description="true: only referrals waiting for a partner; false: only assigned ones")
+    ] = None,
     opened_after: Annotated[StorableDatetime | None, Query(description="opened at or after this time")] = None,
     opened_before: Annotated[StorableDatetime | None, Query(description="opened before this time")] = None,
-    min_age_days: AgeDays = None,
-    max_age_days: AgeDays = None,
+    min_age_days: Annotated[int | None, Query(ge=0, le=36500, description=_AGE.format("at least"))] = None,
+    max_age_days: Annotated[int | None, Query(ge=0, le=36500, description=_AGE.format("at most"))] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> LegalCasePage:
     runtime = request.app.state.runtime
-    now = runtime.clock.now()
-    if min_age_days is not None:
-        opened_before = _earliest(opened_before, now - timedelta(days=min_age_days))
-    if max_age_days is not None:
-        opened_after = _latest(opened_after, now - timedelta(days=max_age_days))
-    filters = CaseFilters(loan_id, status, partner_id, principal.lender or lender, opened_after, opened_before)
+    filters = CaseFilters(
+        loan_id,
+        status,
+        partner_id,
+        lender,
+        opened_after,
+        opened_before,
+        unassigned=unassigned,
+        visible_lender=principal.lender,
+        **_age_bounds(runtime.clock.now(), min_age_days, max_age_days),
+    )
     async with runtime.uow() as uow:
         # One row more than asked tells whether a next page exists without a count.
         rows = await LegalRepository(uow.session).search(filters, limit=limit + 1, offset=offset)
         items = [LegalCaseView.of(case) for case in rows[:limit]]
     next_offset = offset + limit if len(rows) > limit else None
     return LegalCasePage(items=items, limit=limit, offset=offset, next_offset=next_offset)
+
+
+def _age_bounds(now: datetime, min_age_days: int | None, max_age_days: int | None) -> dict[str, datetime | None]:
+    if min_age_days is not None and max_age_days is not None and min_age_days > max_age_days:
+        raise InvalidInput("min_age_days is above max_age_days: no referral can be both", field="min_age_days")
+    return {
+        "opened_by": None if min_age_days is None else age.opened_by(now, min_age_days),
+        "opened_since": None if max_age_days is None else age.opened_since(now, max_age_days),
+    }
 
 
 @router.get("/legal-cases/{legal_case_id}", responses=problem_responses(NO_CASE))
@@ -86,7 +104,8 @@ async def get_legal_case(request: Request, legal_case_id: CaseId, principal: Rea
 @router.post(
     "/legal-cases/{legal_case_id}/status",
     responses=problem_responses(
-        NO_CASE | {409: "the lifecycle refuses the move, or the referral has gone to another partner"}, body=True
+        NO_CASE | {409: "the lifecycle refuses the move, or the referral is with another partner or none yet"},
+        body=True,
     ),
 )
 async def move_legal_case(
@@ -168,13 +187,16 @@ async def list_partners(request: Request, principal: Reader) -> dict[str, list[P
 
 @router.put("/partners/{partner_id}", tags=["partners"], responses=problem_responses(body=True))
 async def put_partner(request: Request, partner_id: CaseId, body: PartnerIn, principal: Writer) -> PartnerView:
-    """Add a partner or change one; `active: false` takes it out of future assignments, not current ones."""
+    """Add a partner or change one; `active: false` takes it out of future assignments, not current ones.
+    Referrals waiting for a partner are assigned at once, by the usual rule, when this one is active."""
     if principal.lender is not None:
         raise Forbidden("the partner registry is shared by all lenders; a token bound to one lender cannot edit it")
     async with request.app.state.runtime.uow() as uow:
         repo = LegalRepository(uow.session)
         fields = body.model_dump(mode="json") | {"fee_terms": body.fee_terms.model_dump(mode="json", exclude_none=True)}
         partner = await repo.save_partner(partner_id, fields)
+        if partner.active:
+            await assign_waiting(uow, request.app.state.policy)
         await uow.commit()
         return PartnerView.of(partner, await repo.open_referrals_of(partner_id))
 
@@ -225,11 +247,3 @@ def _cut_off(as_of: datetime | None, now: datetime) -> datetime:
     if as_of > now:
         raise InvalidInput("as_of is in the future: a file can be shown only as it was", field="as_of")
     return as_of
-
-
-def _earliest(given: datetime | None, bound: datetime) -> datetime:
-    return bound if given is None else min(given, bound)
-
-
-def _latest(given: datetime | None, bound: datetime) -> datetime:
-    return bound if given is None else max(given, bound)

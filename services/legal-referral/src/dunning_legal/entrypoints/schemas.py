@@ -28,14 +28,14 @@ class LegalCaseView(BaseModel):
     loan_id: str
     borrower_id: str
     lender: str | None
-    partner_id: str
+    partner_id: str | None = Field(description="null while the referral waits for a partner")
     status: Status
     region: str
     overdue_amount: Decimal_
     currency: str
     opened_at: datetime
-    assigned_at: datetime
-    accept_by: datetime
+    assigned_at: datetime | None
+    accept_by: datetime | None
     updated_at: datetime
     allowed_moves: list[Status]
 
@@ -53,7 +53,7 @@ class AuditView(BaseModel):
     action: str
     from_status: str | None
     to_status: str
-    partner_id: str
+    partner_id: str | None
     note: str | None
 
 
