@@ -168,9 +168,8 @@ def kill_broker(platform: Platform) -> None:
 
 
 def start_broker(platform: Platform) -> Child:
-    """A fresh, empty Tansu on the same port. It creates a topic for anyone who asks for its metadata,
-    so no client may reach it before the outboxes are marked. The supervisor does not watch the broker,
-    so this one is ours to stop."""
+    """A fresh, empty Tansu on the same port. It creates a topic for anyone who asks for its metadata.
+    The supervisor does not watch the broker, so this one is ours to stop."""
     return start_tansu(platform.ports["broker"], platform.state_dir / "logs" / "tansu-restarted.log")
 
 

@@ -382,10 +382,16 @@ def read_topics(bootstrap: str, timeout: float = 120) -> dict[str, list[dict]]:
         records = defaultdict(list)
         remaining = dict(ends)
         deadline = time.monotonic() + timeout
-        while remaining and time.monotonic() < deadline:
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
             message = consumer.poll(1.0)
             if message is None or message.error():
+                # Tansu reports a partition's end as the first offset of its last record batch + 1, so
+                # reaching it is not the end: read on until nothing has come for a few seconds.
+                if not remaining and time.monotonic() - quiet_since > 3:
+                    break
                 continue
+            quiet_since = time.monotonic()
             place = (message.topic(), message.partition())
             records[message.topic()].append({
                 "value": message.value() or b"",

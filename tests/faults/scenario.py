@@ -57,6 +57,9 @@ class Sizes:
     floods: int = 2  # loans flooded per injection round
     postgres_restart: bool = True
     broker_restart: bool = True
+    # The services refill the broker on their own while they keep running; off: the operator's way,
+    # with the services stopped around the restart and `dunning outbox republish`.
+    live_broker_recovery: bool = True
     replicas: bool = True
     seed: int = 7
     settle_timeout: float = 1800.0
@@ -197,6 +200,21 @@ class FaultRun:
         self.note(f"injected {self.sizes.poison_per_kind} poison message(s) of each of 6 kinds")
 
     def _restart_broker(self, platform: Platform, driver: Driver, started_at: datetime, started: float) -> None:
+        if self.sizes.live_broker_recovery:
+            return self._restart_broker_live(platform, driver, started)
+        self._restart_broker_with_services_stopped(platform, driver, started_at, started)
+
+    def _restart_broker_live(self, platform: Platform, driver: Driver, started: float) -> None:
+        """The broker forgets everything while the services run (and are killed) on: each one finds its
+        marker gone, rewinds its consumers, and refills the broker from its outbox (docs/operations.md).
+        The lending platform re-sends what it sent since the run began: its records were lost too."""
+        chaos.kill_broker(platform)
+        self.tansu = chaos.start_broker(platform)
+        self.note("broker killed (its memory is lost) and started again, empty, with the services running")
+        self.note(f"the lending platform re-sent {driver.resend_since(started)} message(s)")
+
+    def _restart_broker_with_services_stopped(self, platform: Platform, driver: Driver, started_at: datetime,
+                                              started: float) -> None:
         """The broker forgets everything: topics, records, committed offsets. The recovery (docs: after a
         broker restart) stops every service before the new broker is reachable, because a service that
         lives through it goes wrong twice: its relay publishes new events ahead of older ones that

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 from pydantic import ValidationError
 
 from dunning_contracts import CloudEvent, dlq_topic, parse_data
@@ -70,16 +70,14 @@ class Delivery:
 
 def decode(record: ConsumerRecord, spec: ConsumerSpec) -> Delivery | None:
     """Parse one record's envelope; None when it is a type this consumer does not handle."""
-    delivery = Delivery(record, dedupe_key=_content_key(record))
     try:
         event = _parse_envelope(record, spec)
     except _NotMine:
         return None
     except (InvalidEvent, ValidationError, ValueError) as error:
-        delivery.invalid = _describe(error)
-        return delivery
-    delivery.event, delivery.dedupe_key = event, (event.source, event.id)
-    return delivery
+        # Hashed only here: a readable event is keyed by its source and id.
+        return Delivery(record, invalid=_describe(error), dedupe_key=_content_key(record))
+    return Delivery(record, event=event, dedupe_key=(event.source, event.id))
 
 
 class _NotMine(Exception):
@@ -126,9 +124,16 @@ class EventConsumer:
         self._settings = runtime.settings
         self._stopping = False
         self._consumer: AIOKafkaConsumer | None = None
+        self._restarting = False
+        self._rewinding = False
 
     def stop(self) -> None:
         self._stopping = True
+
+    def restart_from_earliest(self) -> None:
+        """The broker lost its data: leave the group, join again, and read the partitions assigned then
+        from their start, whatever offsets were committed since (a stale position may have been)."""
+        self._restarting = self._rewinding = True
 
     async def run(self) -> None:
         while not self._stopping:
@@ -151,9 +156,10 @@ class EventConsumer:
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
         self._consumer = consumer
+        _rewind_when_asked(consumer, self)
         await consumer.start()
         try:
-            while not self._stopping:
+            while not self._stopping and not self._restarting:
                 batch_size = self.spec.batch_size or self._settings.kafka_batch_size
                 batches = await consumer.getmany(timeout_ms=200, max_records=batch_size)
                 for partition, records in batches.items():
@@ -245,6 +251,25 @@ class EventConsumer:
         uow.publish_raw(dlq_topic(record.topic), record.key, record.value or b"", headers)
 
 
+def _rewind_when_asked(consumer: AIOKafkaConsumer, owner: EventConsumer) -> None:
+    owner._restarting = False
+    if owner._rewinding:
+        consumer.subscribe(owner.spec.topics, listener=_FromTheStart(consumer, owner))
+
+
+class _FromTheStart(ConsumerRebalanceListener):
+    def __init__(self, consumer: AIOKafkaConsumer, owner: EventConsumer) -> None:
+        self._consumer, self._owner = consumer, owner
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        if self._owner._rewinding and assigned:
+            self._owner._rewinding = False
+            await self._consumer.seek_to_beginning(*assigned)
+
+
 def _runs(deliveries: list[Delivery], handlers: dict) -> list[tuple[object, list[Delivery]]]:
     """Consecutive deliveries handled by one Batched entry go together; every other one alone. Order is kept."""
     runs: list[tuple[object, list[Delivery]]] = []
@@ -259,10 +284,23 @@ def _runs(deliveries: list[Delivery], handlers: dict) -> list[tuple[object, list
 
 async def _handle(uow: UnitOfWork, handler, run: list[Delivery]) -> None:
     # A run continues the trace of its first event: one span of work, however many events it holds.
-    with continuing(_traceparent_of(run[0])):
+    with _consuming(uow, run):
         if isinstance(handler, Batched):
             return await handler.handle(uow, [(d.event, d.data) for d in run])
         await handler(uow, run[0].event, run[0].data)
+
+
+def _consuming(uow: UnitOfWork, run: list[Delivery]):
+    first = run[0]
+    if uow.tracing is None:
+        return continuing(_traceparent_of(first))
+    attributes = {
+        "messaging.destination.name": first.record.topic,
+        "messaging.batch.message_count": len(run),
+        "cloudevents.event_id": first.event.id,
+        "cloudevents.event_subject": first.event.subject or "",
+    }
+    return uow.tracing.span(f"consume {first.event.type}", _traceparent_of(first), kind="consumer", attributes=attributes)
 
 
 def _record_lag(consumer: AIOKafkaConsumer, group: str, partition, next_offset: int) -> None:

@@ -1,18 +1,37 @@
 """Publishes committed outbox rows, then marks them. A crash between the two re-publishes them, which
-the consumers' inbox turns into a no-op: at-least-once on the wire, exactly-once in effect."""
+the consumers' inbox turns into a no-op: at-least-once on the wire, exactly-once in effect.
+
+When the broker lost its data (the service's marker record is gone, checked before every send), the
+rows of the recovery window are marked unpublished again under the relay's lock, before any newer row
+is sent: they go out first, in outbox order, and the newer rows after them."""
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from dunning_messaging.kafka import BrokerMarker
 from dunning_messaging.sealing import Sealer
 from dunning_messaging.tables import MessagingTables
 from dunning_platform.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
+from dunning_platform.tracing import Tracing, child_traceparent
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Refill:
+    """How the relay refills a broker that lost its data."""
+
+    marker: BrokerMarker
+    window: timedelta
+    grace_seconds: float
+    create_topics: Callable[[], Awaitable[None]]
 
 
 class OutboxRelay:
@@ -24,6 +43,8 @@ class OutboxRelay:
         *,
         lock_name: str,
         sealer: Sealer | None = None,
+        refill: Refill | None = None,
+        tracing: Tracing | None = None,
         batch_size: int = 1000,
         idle_wait: float = 0.5,
     ) -> None:
@@ -32,6 +53,8 @@ class OutboxRelay:
         self._producer = producer
         self._lock_name = lock_name
         self._sealer = sealer or Sealer(None)
+        self._refill = refill
+        self._tracing = tracing if tracing is not None and tracing.enabled else None
         self._batch_size = batch_size
         self._idle_wait = idle_wait
         self._wakeup = asyncio.Event()
@@ -76,13 +99,60 @@ class OutboxRelay:
             locked = await session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(:n))"), {"n": self._lock_name})
             if not locked:
                 return 0
-            rows = (await session.execute(self._unpublished())).all()
-            if not rows:
-                return 0
-            await self._send(rows)
-            ids = [row.id for row in rows]
-            await session.execute(update(self._outbox).where(self._outbox.c.id.in_(ids)).values(published_at=func.now()))
+            # Checked before every send: a row published to a broker that lost its data would go out
+            # ahead of the older rows the refill publishes again.
+            if not await self._broker_lost():
+                return await self._publish(session)
+        await self._refill_broker()
+        return self._batch_size
+
+    async def _publish(self, session) -> int:
+        rows = (await session.execute(self._unpublished())).all()
+        if not rows:
+            return 0
+        await self._send(rows)
+        ids = [row.id for row in rows]
+        await session.execute(update(self._outbox).where(self._outbox.c.id.in_(ids)).values(published_at=func.now()))
         return len(rows)
+
+    async def _broker_lost(self) -> bool:
+        return self._refill is not None and not await self._refill.marker.present()
+
+    async def _refill_broker(self) -> None:
+        """Mark the window unpublished and write the marker again, holding the relay lock at session
+        level throughout, so no other replica publishes or writes a marker during the grace period."""
+        lock = {"n": self._lock_name}
+        async with self._session_factory.kw["bind"].connect() as connection:
+            if not await connection.scalar(text("SELECT pg_try_advisory_lock(hashtext(:n))"), lock):
+                return
+            try:
+                await self._refill_holding_the_lock(connection)
+            finally:
+                await connection.execute(text("SELECT pg_advisory_unlock(hashtext(:n))"), lock)
+                await connection.commit()
+
+    async def _refill_holding_the_lock(self, connection) -> None:
+        if await self._refill.marker.present():
+            return  # another replica refilled it before this one took the lock
+        marked = await self._mark_window_unpublished(connection)
+        # Committed before the marker is written: if this process dies in between, the marker is still
+        # missing and the next relay marks the window again.
+        await connection.commit()
+        await self._refill.create_topics()
+        if marked:
+            log.warning("the broker lost its data: publishing %d outbox row(s) of the recovery window again", marked)
+            # Consumers of every service first notice the missing marker and rewind (grace > their
+            # check interval); then the refill starts, so none of them reads it from a stale offset.
+            await asyncio.sleep(self._refill.grace_seconds)
+        await self._refill.marker.write(self._producer)
+
+    async def _mark_window_unpublished(self, connection) -> int:
+        o = self._outbox
+        since = func.now() - self._refill.window
+        result = await connection.execute(
+            update(o).where(o.c.published_at.is_not(None), o.c.created_at >= since).values(published_at=None)
+        )
+        return result.rowcount
 
     def _unpublished(self):
         o = self._outbox
@@ -97,12 +167,26 @@ class OutboxRelay:
     async def _send(self, rows) -> None:
         deliveries = []
         for row in rows:
-            headers = [(name, value.encode()) for name, value in row.headers]
             value = self._sealer.open(row.value, row.sealed)
-            deliveries.append(await self._producer.send(row.topic, value, key=row.key, headers=headers))
+            if self._tracing is None:
+                headers = [(name, content.encode()) for name, content in row.headers]
+                deliveries.append(await self._producer.send(row.topic, value, key=row.key, headers=headers))
+            else:
+                deliveries.append(await self._send_in_span(row, value))
         await asyncio.gather(*deliveries)
         for row in rows:
             OUTBOX_PUBLISHED.labels(row.topic).inc()
+
+    async def _send_in_span(self, row, value: bytes):
+        """A publish span, child of the span that emitted the row; its consumers continue from it."""
+        emitted_in = next((content for name, content in row.headers if name == "traceparent"), None)
+        attributes = {"messaging.destination.name": row.topic, "messaging.operation.type": "send"}
+        with self._tracing.span(f"publish {row.topic}", emitted_in, kind="producer", attributes=attributes):
+            published_in = child_traceparent()
+            headers = [
+                (name, (published_in if name == "traceparent" else content).encode()) for name, content in row.headers
+            ]
+            return await self._producer.send(row.topic, value, key=row.key, headers=headers)
 
     async def measure_backlog(self) -> None:
         async with self._session_factory() as session:

@@ -3,18 +3,20 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from sqlalchemy import text
 
 from dunning_messaging.consumer import ConsumerSpec, EventConsumer
-from dunning_messaging.kafka import ensure_topics, make_producer
-from dunning_messaging.relay import OutboxRelay
+from dunning_messaging.kafka import BrokerMarker, ensure_topics, make_producer
+from dunning_messaging.relay import OutboxRelay, Refill
 from dunning_messaging.sealing import Sealer
 from dunning_messaging.tables import MessagingTables
 from dunning_messaging.uow import UnitOfWork
 from dunning_platform.clock import Clock, SystemClock
 from dunning_platform.db import make_engine, make_session_factory
 from dunning_platform.settings import ServiceSettings
+from dunning_platform.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ class Runtime:
         self._signals: dict[str, asyncio.Event] = {}
         pii_key = settings.pii_key.get_secret_value() if settings.pii_key else None
         self.sealer = Sealer(pii_key)
+        self.tracing = Tracing(service, settings.otlp_endpoint)
         if not self.sealer.enabled:
             log.warning("no PII key: raw inbound events and dead letters are kept unencrypted in the outbox")
 
@@ -61,6 +64,7 @@ class Runtime:
             on_publish=self.relay.wake,
             sealer=self.sealer,
             signal=self.signal,
+            tracing=self.tracing,
         )
 
     async def start(self) -> None:
@@ -69,16 +73,57 @@ class Runtime:
         await ensure_topics(self.settings, self._topics, client_id=self.service)
         self.producer = make_producer(self.settings, client_id=self.service)
         await self.producer.start()
+        self.marker = await self._start_marker()
         self.relay = OutboxRelay(
-            self.session_factory, self.tables, self.producer, lock_name=f"outbox:{self.schema}", sealer=self.sealer
+            self.session_factory,
+            self.tables,
+            self.producer,
+            lock_name=f"outbox:{self.schema}",
+            sealer=self.sealer,
+            refill=self._refill(),
+            tracing=self.tracing,
         )
         self._spawn("outbox-relay", self.relay.run())
         self.consumers = [EventConsumer(spec, runtime=self) for spec in self._consumer_specs]
         for consumer in self.consumers:
             self._spawn(f"consumer-{consumer.spec.group_id}", consumer.run())
+        if self.marker is not None:
+            self._spawn("broker-watch", self._watch_broker(await self.marker.read()))
         for loop in self._background:
             self._spawn(getattr(loop, "__name__", "background"), loop(self))
         self.started = True
+
+    async def _start_marker(self) -> BrokerMarker | None:
+        if not self.settings.broker_recovery:
+            return None
+        marker = BrokerMarker(self.settings, self.schema, client_id=self.service)
+        await marker.start()
+        return marker
+
+    def _refill(self) -> Refill | None:
+        if self.marker is None:
+            return None
+        return Refill(
+            marker=self.marker,
+            window=timedelta(hours=self.settings.broker_recovery_window_hours),
+            grace_seconds=self.settings.broker_recovery_grace_seconds,
+            create_topics=lambda: ensure_topics(self.settings, self._topics, client_id=self.service),
+        )
+
+    async def _watch_broker(self, seen: str | None) -> None:
+        """Rewind the consumers when the marker goes missing or another replica's relay wrote a new one:
+        their committed offsets are gone, and the positions they hold point into a log that no longer is."""
+        while not await self.sleep_or_stop(self.settings.broker_check_seconds):
+            try:
+                current = await self.marker.read()
+            except Exception as error:
+                log.warning("could not read the broker marker: %r", error)
+                continue
+            if seen is not None and current != seen:
+                log.warning("the broker lost its data: consumers read every partition again from the start")
+                for consumer in self.consumers:
+                    consumer.restart_from_earliest()
+            seen = current
 
     def _spawn(self, name: str, coroutine: Awaitable[None]) -> None:
         task = asyncio.create_task(coroutine, name=name)
@@ -100,8 +145,11 @@ class Runtime:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        if self.marker is not None:
+            await self.marker.stop()
         await self.producer.stop()
         await self.engine.dispose()
+        self.tracing.shutdown()
 
     async def ready(self) -> tuple[bool, str]:
         if not self.started:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dunning_contracts import TOPIC_OF_TYPE, CloudEvent, new_event
 from dunning_messaging.sealing import Sealer
 from dunning_messaging.tables import MessagingTables
-from dunning_platform.tracing import child_traceparent
+from dunning_platform.tracing import Tracing, child_traceparent
 from dunning_platform.clock import Clock
 
 Header = tuple[str, str]
@@ -27,6 +27,7 @@ class UnitOfWork:
         on_publish: Callable[[], None] = lambda: None,
         sealer: Sealer | None = None,
         signal: Callable[[str], None] = lambda name: None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._tables = tables
@@ -36,6 +37,8 @@ class UnitOfWork:
         self._signal = signal
         self._signals_after_commit: set[str] = set()
         self.clock = clock
+        # Only when spans are recorded: otherwise the consumer just carries the trace context.
+        self.tracing = tracing if tracing is not None and tracing.enabled else None
         self.session: AsyncSession
         self.emitted: list[CloudEvent] = []
         self._pending: list[dict] = []

@@ -14,10 +14,11 @@ from dunning_platform.auth import TokenBuckets, TokenStore
 from dunning_platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from dunning_platform.problems import install_problem_handlers, problem
 from dunning_platform.settings import ServiceSettings
-from dunning_platform.tracing import trace_id_of
+from dunning_platform.tracing import Tracing, current_trace_id, trace_id_of
 
 
 log = logging.getLogger(__name__)
+_NO_SPANS = Tracing("none", from_environment=False)
 
 
 class Lifecycle(Protocol):
@@ -109,13 +110,33 @@ def _add_request_middleware(app: FastAPI) -> None:
     @app.middleware("http")
     async def measure_limit_and_audit(request: Request, call_next):
         started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-        if request.method in WRITES and request.url.path.startswith("/v1/"):
-            await _audit(request, response.status_code)
+        with _request_span(request) as span:
+            response = await call_next(request)
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            _name_span(span, request, route, response.status_code)
+            HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+            HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+            if request.method in WRITES and request.url.path.startswith("/v1/"):
+                await _audit(request, response.status_code)
         return response
+
+
+def _request_span(request: Request):
+    """A server span continuing the caller's traceparent; only the trace context when nothing is exported,
+    and for the probes and metrics, which are scraped every few seconds and say nothing about a loan."""
+    traced = request.url.path.startswith("/v1/")
+    tracing = (getattr(request.app.state.runtime, "tracing", None) if traced else None) or _NO_SPANS
+    return tracing.span(f"{request.method}", request.headers.get("traceparent"), kind="server")
+
+
+def _name_span(span, request: Request, route: str, status: int) -> None:
+    if span is None:
+        return
+    # Named after the route template, not the path: ids in paths would make every span name unique.
+    span.update_name(f"{request.method} {route}")
+    span.set_attribute("http.request.method", request.method)
+    span.set_attribute("http.route", route)
+    span.set_attribute("http.response.status_code", status)
 
 
 async def _audit(request: Request, status: int) -> None:
@@ -129,7 +150,7 @@ async def _audit(request: Request, status: int) -> None:
             method=request.method,
             path=request.url.path,
             status=status,
-            trace_id=trace_id_of(request.headers.get("traceparent")),
+            trace_id=trace_id_of(request.headers.get("traceparent")) or current_trace_id(),
         )
     except Exception:
         log.exception("could not write the audit record of %s %s", request.method, request.url.path)

@@ -6,6 +6,8 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
+from dunning_platform.tracing import current_trace_id
+
 _MASKS = (
     (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), lambda m: m.group(0)[0] + "***@***"),
     # Phone numbers: 8 to 15 digits, optionally spaced; dates and ids with dashes are left alone.
@@ -31,6 +33,16 @@ class PiiMaskingFilter(logging.Filter):
         return True
 
 
+class TraceIdFilter(logging.Filter):
+    """Adds the trace id of the event or request being handled, to find its spans from a log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        trace_id = current_trace_id()
+        if trace_id and not hasattr(record, "trace_id"):
+            record.trace_id = trace_id
+        return True
+
+
 class _CurrentStderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time (test runners swap and close theirs)."""
 
@@ -49,6 +61,7 @@ def configure(service: str, level: str = "INFO", stream=None) -> None:
         JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", static_fields={"service": service})
     )
     handler.addFilter(PiiMaskingFilter())
+    handler.addFilter(TraceIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

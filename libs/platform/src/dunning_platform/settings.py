@@ -22,6 +22,14 @@ class ServiceSettings(BaseSettings):
     kafka_batch_size: int = 500
     kafka_max_retries: int = 3
     kafka_retry_backoff_ms: int = 200
+    # A broker that lost its data (the embedded one keeps nothing across a restart) is refilled from the
+    # outbox: rows created within the window are published again, and consumers read from the start.
+    broker_recovery: bool = True
+    broker_check_seconds: float = 1.0
+    # The outbox must keep published rows at least this long for a refill to be complete.
+    broker_recovery_window_hours: float = 7 * 24
+    # Time for every consumer to notice the loss before the refill starts, so none reads it from a stale offset.
+    broker_recovery_grace_seconds: float = 3.0
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -30,4 +38,6 @@ class ServiceSettings(BaseSettings):
     rate_limit_per_second: float = 200.0
     rate_limit_burst: int = 400
     log_level: str = "INFO"
+    # Spans are exported over OTLP/HTTP when set (or when OTEL_EXPORTER_OTLP_ENDPOINT is); off otherwise.
+    otlp_endpoint: str | None = None
     source: str = "urn:dunning"

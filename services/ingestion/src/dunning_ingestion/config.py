@@ -3,7 +3,7 @@
 from decimal import Decimal
 from functools import lru_cache
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from dunning_ingestion.domain.terms import DEFAULT_WATERFALL
@@ -17,6 +17,9 @@ class LenderSettings(BaseModel):
     penalty_cap_annual: Decimal | None = Field(default=None, ge=0)
     default_grace_days: int | None = Field(default=None, ge=0, le=365)
     waterfall: tuple[str, ...] | None = None
+    # When set, this lender's requests must carry X-Dunning-Signature (HMAC-SHA256 of "<t>.<body>"; README).
+    # Excluded from model_dump, which builds the lender's ledger policy from the other fields.
+    webhook_secret: SecretStr | None = Field(default=None, exclude=True)
 
     @field_validator("waterfall")
     @classmethod
@@ -49,6 +52,8 @@ class Settings(ServiceSettings):
     # Per lender, as JSON: INGESTION_LENDERS='{"acme": {"penalty_cap_annual": "0.124",
     # "waterfall": ["interest", "principal", "penalty"]}}'
     lenders: dict[str, LenderSettings] = Field(default_factory=dict)
+    # How far a signature's timestamp may be from now: a captured request cannot be replayed later.
+    webhook_signature_tolerance_seconds: int = Field(default=300, ge=1)
 
     # The daily aging sweep runs once a day, after this hour in this zone.
     aging_sweep_hour: int = Field(default=1, ge=0, le=23)

@@ -2,15 +2,23 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from dunning_contracts.envelope import MAX_EVENT_BYTES
 from dunning_ingestion.aging import run_aging_sweep
-from dunning_ingestion.entrypoints.intake import Item, apply, parse_item
+from dunning_ingestion.entrypoints.intake import (
+    SIGNATURE_FORMAT,
+    SIGNATURE_HEADER,
+    Item,
+    SignatureRefused,
+    apply,
+    parse_item,
+    verify_signature,
+)
 from dunning_ingestion.entrypoints.schemas import BatchResults, IntakeResult, LoanView, SweepView
 from dunning_ingestion.views import loan_view
-from dunning_platform.auth import Principal, require_scope
+from dunning_platform.auth import Principal, Unauthorized, require_scope
 from dunning_platform.errors import InvalidInput, NotFound
 from dunning_platform.problems import problem, problem_responses
 
@@ -23,6 +31,32 @@ EVENT_BODY = Body(
 )
 
 
+SIGNATURE = Header(
+    alias=SIGNATURE_HEADER,
+    description=f"Required from a lender configured with a webhook secret, else ignored: {SIGNATURE_FORMAT}. "
+    "The timestamp must be within the tolerance (default 300 s) of the server's time.",
+)
+
+
+async def signed_by_its_lender(
+    request: Request,
+    signature: Annotated[str | None, SIGNATURE] = None,
+    principal: Principal = Depends(require_scope("events:write")),
+) -> Principal:
+    """401 when the token's lender signs its webhooks and this request's signature is missing, wrong or stale."""
+    settings = request.app.state.settings
+    lender = settings.lenders.get(principal.lender) if principal.lender else None
+    if lender is None or lender.webhook_secret is None:
+        return principal
+    secret = lender.webhook_secret.get_secret_value().encode()
+    now = request.app.state.runtime.clock.now()
+    try:
+        verify_signature(signature, await request.body(), secret, now, settings.webhook_signature_tolerance_seconds)
+    except SignatureRefused as refused:
+        raise Unauthorized(str(refused)) from None
+    return principal
+
+
 @router.post(
     "/repayment-events",
     status_code=202,
@@ -30,13 +64,20 @@ EVENT_BODY = Body(
     responses={
         200: {"description": "a batch: one result per item; or a single event seen before (duplicate)", "model": IntakeResult | BatchResults},
         202: {"description": "the event was accepted", "model": IntakeResult},
-        **problem_responses({422: "the event is invalid; `errors` names each field"}, body=True),
+        **problem_responses(
+            {
+                401: f"no valid bearer token; or the token's lender signs its requests and the {SIGNATURE_HEADER} "
+                "header is missing, malformed, stale or does not match the body",
+                422: "the event is invalid; `errors` names each field",
+            },
+            body=True,
+        ),
     },
 )
 async def post_repayment_events(
     request: Request,
     body: Annotated[Any, EVENT_BODY],
-    principal: Principal = Depends(require_scope("events:write")),
+    principal: Principal = Depends(signed_by_its_lender),
 ):
     runtime = request.app.state.runtime
     measure = len(await request.body()) > MAX_EVENT_BYTES

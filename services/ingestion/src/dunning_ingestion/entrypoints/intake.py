@@ -3,8 +3,11 @@ handlers the consumer uses; a refused item changes nothing and its neighbours ar
 is also re-published, unchanged, to the inbound topic: the services that follow that topic see it, and
 ingestion's own consumer finds it in the inbox and skips it."""
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -126,3 +129,41 @@ async def _unclaim(uow, refused: list[Item]) -> None:
 
 def _key(item: Item) -> tuple[str, str]:
     return (item.event.source, item.event.id)
+
+
+# Lender webhook signatures: `X-Dunning-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
+
+SIGNATURE_HEADER = "X-Dunning-Signature"
+SIGNATURE_FORMAT = (
+    f'{SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the lender\'s secret>'
+)
+
+
+class SignatureRefused(Exception):
+    """The request does not carry a valid signature of its lender; the message says why."""
+
+
+def sign(secret: bytes, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(header: str | None, body: bytes, secret: bytes, now: datetime, tolerance_seconds: int) -> None:
+    """Raise SignatureRefused unless `header` signs exactly `body` with `secret`, at a time within the tolerance."""
+    if not header:
+        raise SignatureRefused(f"this lender signs its requests; the {SIGNATURE_HEADER} header is missing")
+    timestamp, signatures = _parse_signature(header)
+    if abs(now.timestamp() - timestamp) > tolerance_seconds:
+        raise SignatureRefused(f"the signature's timestamp t={timestamp} is more than {tolerance_seconds} s from now")
+    expected = sign(secret, timestamp, body).encode()
+    # Every v1 is compared, in constant time each: a lender rotating its secret may send two.
+    if not any([hmac.compare_digest(expected, candidate.encode()) for candidate in signatures]):
+        raise SignatureRefused("the signature does not match the body and this lender's secret")
+
+
+def _parse_signature(header: str) -> tuple[int, list[str]]:
+    pairs = [part.strip().partition("=") for part in header.split(",")]
+    times = [value for name, _, value in pairs if name == "t"]
+    signatures = [value.lower() for name, _, value in pairs if name == "v1"]
+    if len(times) != 1 or not times[0].isdigit() or not signatures:
+        raise SignatureRefused(f"the signature header is malformed; expected {SIGNATURE_FORMAT}")
+    return int(times[0]), signatures
