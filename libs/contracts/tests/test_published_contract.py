@@ -110,7 +110,7 @@ def _readers(asyncapi: dict, topic: str) -> set[tuple[str, tuple[str, ...]]]:
 def test_consumers_of_each_topic_are_documented(asyncapi):
     assert _readers(asyncapi, Topics.REPAYMENT_EVENTS) == {
         ("ingestion", ("LoanBooked", "LoanClosed", "RepaymentFailed", "RepaymentReceived")),
-        ("dunning-scheduler", ("LoanBooked", "LoanClosed", "RepaymentFailed")),
+        ("dunning-scheduler", ("LoanBooked", "LoanClosed", "RepaymentFailed", "RepaymentReceived")),
         ("notification", ("LoanBooked",)),
         ("legal-referral", ("LoanBooked",)),
     }

@@ -52,7 +52,7 @@ PRODUCERS: dict[str, str] = {
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("ingestion", Topics.REPAYMENT_EVENTS),
     Subscription("dunning-scheduler", Topics.LOAN_OVERDUE),
-    Subscription("dunning-scheduler", Topics.REPAYMENT_EVENTS, ("LoanBooked", "LoanClosed", "RepaymentFailed")),
+    Subscription("dunning-scheduler", Topics.REPAYMENT_EVENTS, ("LoanBooked", "LoanClosed", "RepaymentFailed", "RepaymentReceived")),
     Subscription("notification", Topics.REMINDER_REQUESTED),
     Subscription("notification", Topics.LOAN_OVERDUE),
     Subscription("notification", Topics.REPAYMENT_EVENTS, ("LoanBooked",)),

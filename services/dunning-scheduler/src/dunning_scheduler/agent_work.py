@@ -9,6 +9,7 @@ from decimal import Decimal
 from dunning_messaging import UnitOfWork
 from dunning_platform.errors import Conflict, InvalidInput, NotFound
 from dunning_scheduler import casework, pauses
+from dunning_scheduler.adapters.lender_tasks import LenderTasks
 from dunning_scheduler.adapters.orm import AgentTask, Case
 from dunning_scheduler.adapters.repository import AgentTaskRepository, CaseRepository
 from dunning_scheduler.casework import record
@@ -28,12 +29,21 @@ class Completion:
     hold_days: int | None = None
 
 
-async def claim(uow: UnitOfWork, agent: str, kinds: list[str], limit: int) -> list[AgentTask]:
-    return await AgentTaskRepository(uow.session).claim(kinds, agent, uow.clock.now(), limit)
+def tasks_for(uow: UnitOfWork, lender: str | None) -> AgentTaskRepository | LenderTasks:
+    """All tasks, or, for a token bound to a lender, only those of its cases."""
+    return LenderTasks(uow.session, lender) if lender else AgentTaskRepository(uow.session)
 
 
-async def complete(uow: UnitOfWork, task_id: uuid.UUID, agent: str, done: Completion) -> AgentTask:
-    task = await claimed_task(uow, task_id, agent)
+async def queue(uow: UnitOfWork, kind: str | None, limit: int, lender: str | None) -> list[AgentTask]:
+    return await tasks_for(uow, lender).queue(kind, limit)
+
+
+async def claim(uow: UnitOfWork, agent: str, kinds: list[str], limit: int, lender: str | None = None) -> list[AgentTask]:
+    return await tasks_for(uow, lender).claim(kinds, agent, uow.clock.now(), limit)
+
+
+async def complete(uow: UnitOfWork, task_id: uuid.UUID, agent: str, done: Completion, lender: str | None = None) -> AgentTask:
+    task = await claimed_task(uow, task_id, agent, lender)
     case = await CaseRepository(uow.session).get(task.case_id, lock=True)
     task.status, task.outcome, task.note, task.completed_at = "completed", done.outcome, done.note, uow.clock.now()
     if case.status == "resolved":
@@ -46,9 +56,9 @@ async def complete(uow: UnitOfWork, task_id: uuid.UUID, agent: str, done: Comple
     return task
 
 
-async def claimed_task(uow: UnitOfWork, task_id: uuid.UUID, agent: str) -> AgentTask:
+async def claimed_task(uow: UnitOfWork, task_id: uuid.UUID, agent: str, lender: str | None) -> AgentTask:
     task = await AgentTaskRepository(uow.session).get(task_id, lock=True)
-    if task is None:
+    if task is None or (lender and not await LenderTasks(uow.session, lender).belongs(task)):
         raise NotFound(f"no agent task {task_id}")
     if task.status != "claimed":
         raise Conflict(f"task {task_id} is {task.status}; only a claimed task can be completed")

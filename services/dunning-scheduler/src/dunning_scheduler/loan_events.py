@@ -1,10 +1,12 @@
-"""Lending events about a loan before it is overdue: a loan closed early needs no more pre-due
-reminders, and a failed auto-debit gets one SMS so the borrower can pay before the due date."""
+"""Lending events about a loan: a loan closed early needs no more pre-due reminders, a failed
+auto-debit gets one SMS so the borrower can pay before the due date, and every payment is stored, since
+promises and plans are judged by what was paid."""
 
 from dunning_contracts import CloudEvent
-from dunning_contracts.events import LoanClosed, RepaymentFailed
+from dunning_contracts.events import LoanClosed, RepaymentFailed, RepaymentReceived
 from dunning_messaging import UnitOfWork
-from dunning_scheduler import casework
+from dunning_scheduler import casework, pauses
+from dunning_scheduler.adapters.payments import PaymentRepository
 from dunning_scheduler.adapters.plans import LoanHistory, LoanNotices
 from dunning_scheduler.adapters.repository import LoanRepository
 from dunning_scheduler.casework import Context, context_for, record
@@ -58,3 +60,29 @@ def notice_rows(data: RepaymentFailed, borrower_id: str, ctx: Context) -> list[d
         # What makes a redelivered or repeated report of the same failure find this notice.
         row["payload"] |= {"installment_seq": data.seq, "failed_at": data.failed_at.isoformat()}
     return rows
+
+
+async def on_repayment_received_batch(uow: UnitOfWork, events: list[tuple[CloudEvent, RepaymentReceived]]) -> None:
+    """Most payments are of loans without a case: a run costs one insert and one query for them. A
+    payment that may keep a promise settles it now, so PromiseKept does not wait for the next check."""
+    payments = PaymentRepository(uow.session)
+    loans = await payments.record_many(payment_rows([data for _, data in events], uow))
+    for loan_id in await payments.loans_with_pending_promises(loans) if loans else []:
+        await settle_promises_of(uow, loan_id)
+
+
+def payment_rows(payments: list[RepaymentReceived], uow: UnitOfWork) -> list[dict]:
+    # One row per payment_id: a run may carry the same payment twice.
+    unique = {p.payment_id: p for p in payments}.values()
+    received_at = uow.clock.now()
+    return [
+        {"payment_id": p.payment_id, "loan_id": p.loan_id, "amount": p.amount, "currency": p.currency, "paid_at": p.paid_at, "received_at": received_at}
+        for p in unique
+    ]
+
+
+async def settle_promises_of(uow: UnitOfWork, loan_id: str) -> None:
+    ctx = await context_for(uow, loan_id)
+    case = await ctx.cases.unresolved_for_loan(loan_id)
+    if case is not None:
+        await pauses.settle_paid_promises(case, ctx)

@@ -9,7 +9,7 @@ from dunning_platform.http import create_app
 from dunning_scheduler.adapters.orm import SCHEMA, tables
 from dunning_scheduler.config import Settings, get_settings
 from dunning_scheduler.entrypoints.agent_http import agent_router
-from dunning_scheduler.entrypoints.http import cases_router, policy_router
+from dunning_scheduler.entrypoints.http import cases_router, loans_router, policy_router
 from dunning_scheduler.entrypoints.loops import timer_workers
 from dunning_scheduler.handlers import HANDLERS
 
@@ -29,7 +29,7 @@ def create_service_app(settings: Settings | None = None, clock: Clock | None = N
         background=timer_workers(settings.timer_workers),
         clock=clock,
     )
-    return create_app(title=SERVICE, settings=settings, routers=[cases_router, policy_router, agent_router], runtime=runtime)
+    return create_app(title=SERVICE, settings=settings, routers=[cases_router, policy_router, agent_router, loans_router], runtime=runtime)
 
 
 def __getattr__(name: str):

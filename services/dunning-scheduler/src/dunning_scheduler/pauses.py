@@ -9,6 +9,8 @@ from dunning_platform.errors import Conflict, InvalidInput, NotFound
 from dunning_messaging import UnitOfWork
 from dunning_scheduler import case_events, casework, plan_progress
 from dunning_scheduler.adapters.orm import Case, Hold, Promise
+from dunning_scheduler.adapters.holds import HoldLookup
+from dunning_scheduler.adapters.payments import PaymentRepository
 from dunning_scheduler.adapters.repository import AgentTaskRepository, CaseRepository, HoldRepository, PromiseRepository
 from dunning_scheduler.casework import Context, record
 from dunning_scheduler.domain.pauses import promise_ends, promise_kept
@@ -53,6 +55,24 @@ async def place_hold(uow: UnitOfWork, case_id: uuid.UUID, reason: str, expires_a
     return hold
 
 
+async def release_hold(uow: UnitOfWork, case_id: uuid.UUID, hold_id: uuid.UUID, by: str) -> Hold:
+    """Lift a hold before it expires; the case waits on what else pauses it, or resumes at once."""
+    case, ctx = await open_case_for_command(uow, case_id)
+    hold = await HoldLookup(uow.session).of_case(case.id, hold_id)
+    if hold is None:
+        raise NotFound(f"no hold {hold_id} on case {case_id}")
+    if hold.released_at is not None:
+        raise Conflict(f"hold {hold_id} was already released ({hold.released_because or 'released'})")
+    hold.released_at, hold.released_because, hold.released_by = ctx.now, "released", by
+    case_events.hold_released(case, hold, "released", ctx)
+    details = {"hold_id": str(hold.id), "released_by": by}
+    record(ctx, case, "hold_released", f"hold ({hold.reason}) released before it expired", details=details)
+    # The pause is worked out again from what is left, not extended to the released hold's expiry.
+    case.paused_until, case.pause_reason = None, None
+    await resume_due(case, ctx)
+    return hold
+
+
 async def pause(case: Case, until: datetime, reason: str, ctx: Context) -> None:
     """Cancel what is pending and wait until the latest pause ends; one resume checkpoint then, or at the
     next check of a repayment plan, whose reminders are the only ones the case keeps meanwhile."""
@@ -76,11 +96,24 @@ async def waiting_timers(case: Case, until: datetime, ctx: Context) -> list[dict
 
 
 async def settle_kept_promises(case: Case, overdue_before: Decimal, ctx: Context) -> None:
+    """On a new observation of the loan (LoanOverdue). The amount before it no longer decides: payments do."""
+    await settle_paid_promises(case, ctx)
+
+
+async def settle_paid_promises(case: Case, ctx: Context) -> None:
+    """Keep each pending promise whose amount was paid between the promise and its date plus grace."""
     for promise in await PromiseRepository(ctx.uow.session).pending(case.id):
-        if promise_kept(promise.amount, promise.overdue_at_promise, case.overdue_amount):
+        paid = await paid_for_promise(case, promise, ctx)
+        if promise_kept(promise.amount, paid, promise.overdue_at_promise, case.overdue_amount):
             promise.status, promise.settled_at = "kept", ctx.now
             case_events.promise_kept(case, promise, ctx)
-            record(ctx, case, "promise_kept", f"overdue amount fell from {promise.overdue_at_promise} to {case.overdue_amount}")
+            reason = f"{paid} {case.currency} paid since the promise of {promise.amount}; overdue amount {promise.overdue_at_promise} -> {case.overdue_amount}"
+            record(ctx, case, "promise_kept", reason, details={"promise_id": str(promise.id)})
+
+
+async def paid_for_promise(case: Case, promise: Promise, ctx: Context) -> Decimal:
+    ends = promise_ends(promise.promised_date, ctx.policy.policy.promise_grace_days, casework.calendar_of(case, ctx))
+    return await PaymentRepository(ctx.uow.session).paid_between(case.loan_id, case.currency, promise.created_at, ends)
 
 
 async def close_on_resolution(case: Case, ctx: Context) -> None:
@@ -88,7 +121,7 @@ async def close_on_resolution(case: Case, ctx: Context) -> None:
         promise.status, promise.settled_at = "kept", ctx.now
         case_events.promise_kept(case, promise, ctx)
     for hold in await HoldRepository(ctx.uow.session).active(case.id):
-        hold.released_at = ctx.now
+        hold.released_at, hold.released_because = ctx.now, "resolved"
         case_events.hold_released(case, hold, "resolved", ctx)
     await plan_progress.close_on_resolution(case, ctx)
 
@@ -97,6 +130,7 @@ async def resume_due(case: Case, ctx: Context) -> None:
     """At a resume checkpoint: break the promises whose time is up, check the repayment plan, release
     expired holds, and resume the policy once nothing pauses the case any more (two broken promises, or
     broken plans, may escalate it)."""
+    await settle_paid_promises(case, ctx)
     await break_overdue_promises(case, ctx)
     plan_ends = await plan_progress.check(case, ctx)
     ends = [plan_ends, await release_expired_holds(case, ctx), *await pending_promise_ends(case, ctx)]
@@ -123,7 +157,7 @@ async def release_expired_holds(case: Case, ctx: Context) -> datetime | None:
     latest = None
     for hold in await HoldRepository(ctx.uow.session).active(case.id):
         if hold.expires_at <= ctx.now:
-            hold.released_at = ctx.now
+            hold.released_at, hold.released_because = ctx.now, "expired"
             case_events.hold_released(case, hold, "expired", ctx)
             record(ctx, case, "hold_released", f"hold ({hold.reason}) expired")
         else:

@@ -6,8 +6,10 @@ from decimal import Decimal
 
 from dunning_scheduler import case_events, casework
 from dunning_scheduler.adapters.orm import Case, RepaymentPlan
+from dunning_scheduler.adapters.payments import PaymentRepository
 from dunning_scheduler.adapters.plans import PlanRepository
 from dunning_scheduler.casework import Context, record
+from dunning_scheduler.domain.pauses import paid_towards
 from dunning_scheduler.domain.planner import PlannedAction
 from dunning_scheduler.domain.plans import Installment, Verdict, assess, check_times, checked_by, next_check, plan_reminders
 
@@ -40,9 +42,10 @@ def reminder_rows(plan: RepaymentPlan, case: Case, ctx: Context) -> list[dict]:
     return casework.timer_rows(actions, case, ctx)
 
 
-def paid_since(plan: RepaymentPlan, case: Case) -> Decimal:
-    """What the ledger shows paid since the plan: the fall of the overdue amount, as for promises."""
-    return plan.overdue_at_plan - case.overdue_amount
+async def paid_since(plan: RepaymentPlan, case: Case, ctx: Context) -> Decimal:
+    """The payments received since the plan was agreed (the overdue amount's fall when that is more)."""
+    paid = await PaymentRepository(ctx.uow.session).paid_between(case.loan_id, plan.currency, plan.created_at)
+    return paid_towards(paid, plan.overdue_at_plan, case.overdue_amount)
 
 
 async def check(case: Case, ctx: Context) -> datetime | None:
@@ -55,7 +58,7 @@ async def check(case: Case, ctx: Context) -> datetime | None:
     checked = checked_by(installments, ctx.policy.policy.plans.grace_days, casework.calendar_of(case, ctx), ctx.now)
     if checked <= plan.kept_installments:
         return ends_at(plan, case, ctx)  # woken for another pause; nothing of the plan fell due
-    verdict = assess(installments, paid_since(plan, case), checked)
+    verdict = assess(installments, await paid_since(plan, case, ctx), checked)
     plan.kept_installments = verdict.kept
     if verdict.status == "active":
         record(ctx, case, "plan_installment_kept", verdict.reason, details={"plan_id": str(plan.id)})

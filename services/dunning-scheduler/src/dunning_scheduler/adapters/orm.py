@@ -169,6 +169,9 @@ class Hold(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(Text)
     released_at: Mapped[datetime | None]
+    # expired, resolved, or released early through the API (then released_by names the token).
+    released_because: Mapped[str | None] = mapped_column(Text)
+    released_by: Mapped[str | None] = mapped_column(Text)
 
 
 class AgentTask(Base):
@@ -238,3 +241,17 @@ class LoanHistoryEntry(Base):
     kind: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class Payment(Base):
+    """A repayment the lender reported (RepaymentReceived): what promises and plans are judged by."""
+
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_loan_paid", "loan_id", "paid_at"),)
+
+    payment_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(Text)
+    paid_at: Mapped[datetime]
+    received_at: Mapped[datetime]

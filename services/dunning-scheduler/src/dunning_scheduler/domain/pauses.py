@@ -14,6 +14,13 @@ def promise_ends(promised: date, grace_days: int, calendar: Calendar) -> datetim
     return calendar.opening(day)
 
 
-def promise_kept(promised: Decimal, overdue_then: Decimal, overdue_now: Decimal) -> bool:
-    """Kept once the overdue amount has come down by at least the promised amount."""
-    return overdue_then - overdue_now >= promised
+def paid_towards(paid: Decimal, overdue_then: Decimal, overdue_now: Decimal) -> Decimal:
+    """What counts as paid: the payments received, or the fall of the overdue amount when that is more.
+    Payments are what matter: penalty accrual and instalments falling due push the overdue amount up, so
+    its fall understates them. The fall still speaks for payments made before the scheduler stored them."""
+    return max(paid, overdue_then - overdue_now)
+
+
+def promise_kept(promised: Decimal, paid: Decimal, overdue_then: Decimal, overdue_now: Decimal) -> bool:
+    """Kept once what was paid since the promise, by its date plus grace, reaches the promised amount."""
+    return paid_towards(paid, overdue_then, overdue_now) >= promised

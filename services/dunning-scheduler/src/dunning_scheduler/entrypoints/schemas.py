@@ -6,7 +6,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dunning_contracts.types import Currency, Money, PositiveMoney
-from dunning_scheduler.adapters.orm import AgentTask, Case, HistoryEntry, RepaymentPlan, Timer
+from dunning_scheduler.adapters.orm import AgentTask, Case, HistoryEntry, Hold, LoanHistoryEntry, RepaymentPlan, Timer
 from dunning_scheduler.agent_work import OUTCOMES
 from dunning_scheduler.domain.borrower import known_timezone
 from dunning_scheduler.domain.pauses import HOLD_REASONS
@@ -122,7 +122,7 @@ def timeline_view(entry: TimelineEntry) -> dict[str, Any]:
     return view
 
 
-def case_summary(case: Case, next_action_at: datetime | None) -> dict[str, Any]:
+def case_summary(case: Case, next_action_at: datetime | None, kept_promises: int) -> dict[str, Any]:
     return {
         "case_id": str(case.id),
         "loan_id": case.loan_id,
@@ -136,6 +136,7 @@ def case_summary(case: Case, next_action_at: datetime | None) -> dict[str, Any]:
         "overdue_amount": str(case.overdue_amount),
         "currency": case.currency,
         "broken_promises": case.broken_promises,
+        "kept_promises": kept_promises,
         "risk": {"points": case.risk_points, "band": case.risk_band, "factors": case.risk_factors},
         "contact_outcomes": case.contact_outcomes,
         "policy_version": case.policy_version,
@@ -148,6 +149,17 @@ def case_summary(case: Case, next_action_at: datetime | None) -> dict[str, Any]:
         "updated_at": case.updated_at,
         "resolved_at": case.resolved_at,
         "resolution": case.resolution,
+    }
+
+
+def hold_view(hold: Hold) -> dict[str, Any]:
+    return {
+        "hold_id": str(hold.id),
+        "reason": hold.reason,
+        "expires_at": hold.expires_at,
+        "created_at": hold.created_at,
+        "released_at": hold.released_at,
+        "released_because": hold.released_because,
     }
 
 
@@ -228,3 +240,7 @@ def plan_view(plan: RepaymentPlan) -> dict[str, Any]:
         "settled_at": plan.settled_at,
         "settled_because": plan.settled_because,
     }
+
+
+def loan_history_view(entry: LoanHistoryEntry) -> dict[str, Any]:
+    return {"at": entry.at, "kind": entry.kind, "reason": entry.reason, "details": entry.details}
