@@ -5,11 +5,12 @@ when the event is acceptable, so a refused event (DomainError) leaves the file a
 (batch.py) loads the files, rebuilds changed ledgers, publishes and writes back. Handlers never commit."""
 
 from dunning_contracts import CloudEvent, parse_data
-from dunning_contracts.events import LoanBooked, LoanClosed, RepaymentFailed, RepaymentReceived
+from dunning_contracts.events import EventData, LoanBooked, LoanClosed, RepaymentFailed, RepaymentReceived
 from dunning_ingestion.domain.policy import Policies
 from dunning_ingestion.domain.rules import FieldInvalid, check_installment_exists
 from dunning_ingestion.inbound import closed, loan_from_booking, payment_of
 from dunning_ingestion.loan_file import LoanFile, RecordedFailure, RecordedPayment
+from dunning_messaging import Batched
 from dunning_platform.errors import DomainError
 
 
@@ -71,9 +72,12 @@ def apply_parked(file: LoanFile, policies: Policies) -> None:
             file.dead_letters.append((event, error))
 
 
-async def enqueue(uow, event: CloudEvent, data) -> None:
-    """What the consumer calls per event: the batch applies them all when the unit of work commits."""
-    uow.batch.add(event, data)
+async def enqueue(uow, events: list[tuple[CloudEvent, EventData]]) -> None:
+    """What the consumer hands over: the batch applies them all when the unit of work commits."""
+    for event, data in events:
+        uow.batch.add(event, data)
 
 
-CONSUMED = {type_name: enqueue for type_name in HANDLERS}
+# One entry for every type: a whole consumer batch is one run, one call, not a call (and span) per event.
+ENQUEUE = Batched(enqueue)
+CONSUMED = {type_name: ENQUEUE for type_name in HANDLERS}

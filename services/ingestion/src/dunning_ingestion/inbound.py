@@ -9,7 +9,9 @@ from dunning_ingestion.domain.ledger import Payment
 from dunning_ingestion.domain.loan import Loan
 from dunning_ingestion.domain.money import minor_digits
 from dunning_ingestion.domain.policy import LedgerPolicy
-from dunning_ingestion.domain.rules import check_currency, check_positive, check_precision, check_schedule_has_amounts, zone
+from dunning_ingestion.domain.rules import (
+    check_currency, check_positive, check_precision, check_schedule_has_amounts, fits_precision, zone,
+)
 from dunning_ingestion.domain.terms import ScheduledInstallment, Terms
 
 
@@ -42,7 +44,8 @@ def _terms(data: LoanBooked, policy: LedgerPolicy) -> Terms:
     for index, installment in enumerate(data.installments):
         for part in ("principal_due", "interest_due"):
             amount = getattr(installment, part)
-            check_precision(amount, digits, data.currency, field=f"data.installments.{index}.{part}")
+            if not fits_precision(amount, digits):  # the field is named only when it is refused
+                check_precision(amount, digits, data.currency, field=f"data.installments.{index}.{part}")
     check_schedule_has_amounts(sum((i.principal_due + i.interest_due for i in data.installments), Decimal("0")))
     return Terms(
         currency=data.currency,

@@ -160,3 +160,18 @@ async def test_a_payment_ahead_of_its_loan_in_the_same_batch_waits_for_it_there(
     assert view["overdue_amount"] == "555.00"
     # Booked and paid in one batch: the bus hears the loan once, with its figures after both.
     assert [(t, d["overdue_amount"]) for t, d in await notices(app, loan_id)] == [("LoanOverdue", "555.00")]
+
+
+async def test_amounts_written_with_an_exponent_are_stored_as_the_numbers_they_are(ingestion, admin_token):
+    app, client = ingestion
+    loan_id = new_loan_id()
+    booked = loan_booked(loan_id, ("2026-01-10", "1000", "5.0E+1"), principal="1E+3", penalty_rate_daily="5E-4")
+
+    await post(client, admin_token, booked, repayment(loan_id, "1.055E+3", paid_at="2026-01-15T10:00:00+08:00"))
+
+    view = await loan(client, admin_token, loan_id)
+    assert (view["principal"], view["penalty_rate_daily"]) == ("1000", "0.0005")
+    assert view["installments"][0]["due"] == {"principal": "1000", "interest": "50"}
+    # Paid five days late: 2.50 penalty, 50 interest, 1000 principal, and 2.50 left over as credit.
+    assert view["installments"][0]["paid"] == {"principal": "1000", "interest": "50", "penalty": "2.50"}
+    assert view["credit_balance"] == "2.50"

@@ -1,13 +1,14 @@
-"""Loads and saves the loan files of a batch: a fixed handful of set-based statements per batch,
-on the session's own connection and transaction, with arrays as parameters (unnest) so that a batch
-of any size is one statement per table."""
+"""Loads and saves the loan files of a batch: a fixed handful of set-based statements per batch, on
+the session's own connection and transaction, whatever the batch's size. Loads take arrays of loan ids;
+the save is one statement whose parameters are JSON documents of rows, one per table."""
 
 import json
 from collections.abc import Iterable
 
+from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_ingestion.adapters.rows import installment_rows, loan_arrays, loan_of
+from dunning_ingestion.adapters.rows import installment_rows, loan_of, loan_rows
 from dunning_ingestion.domain.ledger import Payment
 from dunning_ingestion.domain.terms import ScheduledInstallment
 from dunning_ingestion.loan_file import LoanFile, Parked
@@ -27,17 +28,22 @@ _SCHEDULES = """
 _PAYMENTS = "SELECT loan_id, payment_id, amount, paid_at, paid_on FROM payments WHERE loan_id = ANY($1::text[])"
 _PARKED = "SELECT loan_id, id, occurred_at, event::text AS event FROM parked_events WHERE loan_id = ANY($1::text[])"
 
-_SAVE_LOANS = """
+
+def _rows_of(parameter: int, columns: str) -> str:
+    """A SELECT of the rows of a JSON array of arrays (one text parameter), a cast per column. Text, not
+    array parameters: asyncpg encoded arrays element by element, with several isinstance checks on each,
+    which cost more than everything else the save did."""
+    casts = ", ".join(f"(r->>{index})::{type_}" for index, type_ in enumerate(columns.split()))
+    return f"SELECT {casts} FROM jsonb_array_elements(${parameter}::jsonb) AS r"
+
+
+_SAVE_LOANS = f"""
     INSERT INTO loans (loan_id, lender, product, currency, minor_digits, principal, booked_at, borrower_id, locale,
                        timezone, region, grace_days, penalty_rate_daily, waterfall, schedule_time, schedule_event_id,
                        closed_at, close_reason, as_of, days_past_due, overdue_since, overdue_amount, penalty_accrued,
                        penalty_outstanding, outstanding_balance, credit_balance, next_review_on, reported_overdue)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],
-                         $6::text[]::numeric[], $7::timestamptz[], $8::text[], $9::text[], $10::text[],
-                         $11::text[], $12::int[], $13::text[]::numeric[], $14::text[], $15::timestamptz[],
-                         $16::text[], $17::timestamptz[], $18::text[], $19::date[], $20::int[], $21::date[],
-                         $22::text[]::numeric[], $23::text[]::numeric[], $24::text[]::numeric[],
-                         $25::text[]::numeric[], $26::text[]::numeric[], $27::date[], $28::text[]::numeric[])
+    {_rows_of(1, "text text text text int numeric timestamptz text text text text int numeric text timestamptz "
+              "text timestamptz text date int date numeric numeric numeric numeric numeric date numeric")}
     ON CONFLICT (loan_id) DO UPDATE SET
         lender = excluded.lender, product = excluded.product, currency = excluded.currency,
         minor_digits = excluded.minor_digits, principal = excluded.principal, booked_at = excluded.booked_at,
@@ -51,37 +57,36 @@ _SAVE_LOANS = """
         outstanding_balance = excluded.outstanding_balance, credit_balance = excluded.credit_balance,
         next_review_on = excluded.next_review_on, reported_overdue = excluded.reported_overdue, updated_at = now()
 """
-# The positions of the numeric columns in the upserts below, sent as text (see _numeric_as_text).
-_LOAN_NUMERICS = (5, 12, 21, 22, 23, 24, 25, 27)
-_INSTALLMENT_NUMERICS = (3, 4, 5, 6, 7, 8)
-_PAYMENT_NUMERICS = (2,)
 _DROP_SCHEDULES = "DELETE FROM installments WHERE loan_id = ANY($1::text[])"
-_SAVE_INSTALLMENTS = """
+_SAVE_INSTALLMENTS = f"""
     INSERT INTO installments (loan_id, seq, due_date, principal_due, interest_due, principal_paid, interest_paid,
                               penalty_paid, penalty_accrued, accrued_through)
-    SELECT * FROM unnest($1::text[], $2::int[], $3::date[], $4::text[]::numeric[], $5::text[]::numeric[],
-                         $6::text[]::numeric[], $7::text[]::numeric[], $8::text[]::numeric[],
-                         $9::text[]::numeric[], $10::date[])
+    {_rows_of(2, "text int date numeric numeric numeric numeric numeric numeric date")}
     ON CONFLICT (loan_id, seq) DO UPDATE SET
         due_date = excluded.due_date, principal_due = excluded.principal_due, interest_due = excluded.interest_due,
         principal_paid = excluded.principal_paid, interest_paid = excluded.interest_paid,
         penalty_paid = excluded.penalty_paid, penalty_accrued = excluded.penalty_accrued,
         accrued_through = excluded.accrued_through
 """
-_SAVE_PAYMENTS = """
+_SAVE_PAYMENTS = f"""
     INSERT INTO payments (loan_id, payment_id, amount, currency, paid_at, paid_on, source, event_id)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[]::numeric[], $4::text[], $5::timestamptz[], $6::date[],
-                         $7::text[], $8::text[])
+    {_rows_of(3, "text text numeric text timestamptz date text text")}
     ON CONFLICT DO NOTHING
 """
-_SAVE_FAILURES = """
+_SAVE_FAILURES = f"""
     INSERT INTO repayment_failures (loan_id, seq, reason, failed_at, source, event_id)
-    SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
+    {_rows_of(4, "text int text timestamptz text text")}
 """
 _PARK = """
     INSERT INTO parked_events (loan_id, event_type, occurred_at, event)
-    SELECT loan_id, event_type, occurred_at, event::jsonb
-    FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) AS p(loan_id, event_type, occurred_at, event)
+    SELECT r->>0, r->>1, (r->>2)::timestamptz, r->3 FROM jsonb_array_elements($5::jsonb) AS r
+"""
+# Everything a batch writes in one statement, one round trip: the parts touch different tables and
+# none reads what another writes (a restructuring's DELETE of a schedule goes first, on its own).
+_SAVE = f"""
+    WITH saved_loans AS ({_SAVE_LOANS}), saved_installments AS ({_SAVE_INSTALLMENTS}),
+         saved_payments AS ({_SAVE_PAYMENTS}), saved_failures AS ({_SAVE_FAILURES})
+    {_PARK}
 """
 _UNPARK = "DELETE FROM parked_events WHERE loan_id = ANY($1::text[])"
 
@@ -99,18 +104,9 @@ class LedgerStore:
         db = await self._driver()
         await db.fetchval(_LOCK, loan_ids)
         rows = await db.fetch(_LOANS, loan_ids)
-        installments = await db.fetch(_SCHEDULES, [r["loan_id"] for r in rows])
-        schedules = _group(installments)
         files = {loan_id: LoanFile(loan_id) for loan_id in loan_ids}
-        for row in rows:
-            file = files[row["loan_id"]]
-            file.loan, file.reported = loan_of(row, schedules.get(row["loan_id"], [])), row["reported_overdue"]
-        for row in installments:
-            files[row["loan_id"]].stored_installments[row["seq"]] = tuple(row)[1:]
-        for row in await db.fetch(_PAYMENTS, [r["loan_id"] for r in rows]):
-            files[row["loan_id"]].payments[row["payment_id"]] = Payment(
-                row["payment_id"], row["amount"], row["paid_at"], row["paid_on"]
-            )
+        if rows:  # a batch of loans booked just now has nothing more to read
+            await _load_ledgers(db, files, rows)
         waiting = sorted(loan_id for loan_id in parked_for if files[loan_id].loan is None)
         if waiting:
             for row in await db.fetch(_PARKED, waiting):
@@ -121,18 +117,33 @@ class LedgerStore:
         files = list(files)
         db = await self._driver()
         changed = [f for f in files if f.changed]
-        if changed:
-            await db.execute(_SAVE_LOANS, *_numeric_as_text(loan_arrays(changed), _LOAN_NUMERICS))
-            restructured = [f.loan_id for f in changed if f.restructured]
-            if restructured:
-                await db.execute(_DROP_SCHEDULES, restructured)
-            await _insert(db, _SAVE_INSTALLMENTS, installment_rows(changed), numeric=_INSTALLMENT_NUMERICS)
-        await _insert(db, _SAVE_PAYMENTS, _payment_rows(files), numeric=_PAYMENT_NUMERICS)
-        await _insert(db, _SAVE_FAILURES, _failure_rows(files))
-        await _insert(db, _PARK, _parked_rows(files))
+        restructured = [f.loan_id for f in changed if f.restructured]
+        if restructured:
+            await db.execute(_DROP_SCHEDULES, restructured)
+        rows = (
+            loan_rows(changed), installment_rows(changed), _payment_rows(files), _failure_rows(files), _parked_rows(files)
+        )
+        # pydantic-core writes the JSON in C: money as its decimal string, times in ISO 8601 with their offset.
+        await db.execute(_SAVE, *(to_json(part).decode() for part in rows))
         unparked = [f.loan_id for f in files if f.unparked]
         if unparked:
             await db.execute(_UNPARK, unparked)
+
+
+async def _load_ledgers(db, files: dict[str, LoanFile], rows) -> None:
+    """The stored loans, their installments and payments, into their files."""
+    known = [r["loan_id"] for r in rows]
+    installments = await db.fetch(_SCHEDULES, known)
+    schedules = _group(installments)
+    for row in rows:
+        file = files[row["loan_id"]]
+        file.loan, file.reported = loan_of(row, schedules.get(row["loan_id"], [])), row["reported_overdue"]
+    for row in installments:
+        files[row["loan_id"]].stored_installments[row["seq"]] = tuple(row)[1:]
+    for row in await db.fetch(_PAYMENTS, known):
+        files[row["loan_id"]].payments[row["payment_id"]] = Payment(
+            row["payment_id"], row["amount"], row["paid_at"], row["paid_on"]
+        )
 
 
 def _group(rows) -> dict[str, list[ScheduledInstallment]]:
@@ -142,18 +153,6 @@ def _group(rows) -> dict[str, list[ScheduledInstallment]]:
             ScheduledInstallment(row["seq"], row["due_date"], row["principal_due"], row["interest_due"])
         )
     return grouped
-
-
-async def _insert(db, statement: str, rows: list[tuple], *, numeric: tuple[int, ...] = ()) -> None:
-    if rows:
-        await db.execute(statement, *_numeric_as_text([list(column) for column in zip(*rows)], numeric))
-
-
-def _numeric_as_text(columns: list[list], numeric: tuple[int, ...]) -> list[list]:
-    # asyncpg's binary numeric encoding costs twice formatting the amounts as text; PostgreSQL casts them.
-    for index in numeric:
-        columns[index] = [None if amount is None else format(amount, "f") for amount in columns[index]]
-    return columns
 
 
 def _payment_rows(files: list[LoanFile]) -> list[tuple]:
@@ -170,5 +169,5 @@ def _failure_rows(files: list[LoanFile]) -> list[tuple]:
 
 def _parked_rows(files: list[LoanFile]) -> list[tuple]:
     return [
-        (f.loan_id, p.event["type"], p.occurred_at, json.dumps(p.event)) for f in files for p in f.new_parked
+        (f.loan_id, p.event["type"], p.occurred_at, p.event) for f in files for p in f.new_parked
     ]

@@ -1,4 +1,4 @@
-"""Between database rows and domain objects: a loan row to a Loan, loan files to column arrays."""
+"""Between database rows and domain objects: a loan row to a Loan, loan files to rows."""
 
 from collections.abc import Mapping
 
@@ -34,9 +34,9 @@ def loan_of(row: Mapping, schedule: list[ScheduledInstallment]) -> Loan:
     )
 
 
-def loan_arrays(files: list[LoanFile]) -> list[list]:
-    """One array per column of `loans`, in the order of the upsert's unnest."""
-    return [list(column) for column in zip(*(_loan_row(f) for f in files))]
+def loan_rows(files: list[LoanFile]) -> list[tuple]:
+    """One row of `loans` per file, in the column order of the upsert."""
+    return [_loan_row(f) for f in files]
 
 
 def _loan_row(file: LoanFile) -> tuple:

@@ -29,19 +29,28 @@ class Figures:
 
 
 def figures_of(ledger: Ledger, terms: Terms, *, today: date, closed: bool = False) -> Figures:
-    outstanding = [(i, i.outstanding) for i in ledger.installments]
-    overdue = [(i, left) for i, left in outstanding if left > 0 and i.past_grace(today, terms.grace_days)]
-    overdue_since = min((i.due_date for i, _ in overdue), default=None)
-    overdue_amount = sum((left for _, left in overdue), ZERO)
+    # One pass over the installments: this runs for every loan an event touches.
+    grace = terms.grace_days
+    overdue_since = None
+    overdue_amount = outstanding_balance = penalty_accrued = penalty_outstanding = ZERO
+    for installment in ledger.installments:
+        left = installment.outstanding
+        outstanding_balance += left
+        penalty_accrued += installment.penalty_accrued
+        penalty_outstanding += installment.penalty_outstanding
+        if left > 0 and installment.past_grace(today, grace):
+            overdue_amount += left
+            if overdue_since is None or installment.due_date < overdue_since:
+                overdue_since = installment.due_date
     return Figures(
         status="closed" if closed else ("overdue" if overdue_amount > 0 else "current"),
         as_of=today,
         days_past_due=(today - overdue_since).days if overdue_since else 0,
         overdue_since=overdue_since,
         overdue_amount=overdue_amount,
-        penalty_accrued=sum((i.penalty_accrued for i in ledger.installments), ZERO),
-        penalty_outstanding=sum((i.penalty_outstanding for i in ledger.installments), ZERO),
-        outstanding_balance=sum((left for _, left in outstanding), ZERO),
+        penalty_accrued=penalty_accrued,
+        penalty_outstanding=penalty_outstanding,
+        outstanding_balance=outstanding_balance,
         credit_balance=ledger.credit,
         next_review_on=None if closed else next_review_on(ledger, terms, today),
     )

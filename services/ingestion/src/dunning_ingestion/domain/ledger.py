@@ -131,9 +131,13 @@ def settle(installment: InstallmentLedger, waterfall: tuple[str, ...], payment_i
     """Pay as much of one installment as `amount` covers; returns the allocation and what is left."""
     parts: dict[str, Decimal] = {}
     for part in waterfall:
-        paid = min(amount, getattr(installment, f"{part}_outstanding"))
+        outstanding, paid_so_far = _ATTRIBUTES[part]
+        paid = min(amount, getattr(installment, outstanding))
         if paid > 0:
-            setattr(installment, f"{part}_paid", getattr(installment, f"{part}_paid") + paid)
+            setattr(installment, paid_so_far, getattr(installment, paid_so_far) + paid)
             amount -= paid
             parts[part] = paid
     return Allocation(payment_id, installment.seq, **parts), amount
+
+
+_ATTRIBUTES = {part: (f"{part}_outstanding", f"{part}_paid") for part in ("penalty", "interest", "principal")}

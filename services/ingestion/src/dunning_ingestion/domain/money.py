@@ -12,6 +12,10 @@ def minor_digits(currency: str) -> int:
     return _MINOR_DIGITS.get(currency, 2)
 
 
+_QUANTA = {digits: Decimal(1).scaleb(-digits) for digits in range(5)}
+
+
 def round_money(amount: Decimal, digits: int) -> Decimal:
     # Half up, as PostgreSQL's round(numeric) does for positive amounts: the sweep rounds the same way.
-    return amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    quantum = _QUANTA.get(digits) or Decimal(1).scaleb(-digits)
+    return amount.quantize(quantum, rounding=ROUND_HALF_UP)

@@ -36,11 +36,13 @@ _QUANTA = {digits: Decimal(1).scaleb(-digits) for digits in range(5)}
 
 
 def check_precision(amount: Decimal, digits: int, currency: str, *, field: str) -> None:
-    # Checked on every amount of every event: the exponent says it without any arithmetic.
-    if amount.as_tuple().exponent >= -digits:
-        return
-    if amount != amount.quantize(_QUANTA[digits]):
+    if not fits_precision(amount, digits):
         raise FieldInvalid(f"{amount} has more decimal places than {currency} allows ({digits})", field=field)
+
+
+def fits_precision(amount: Decimal, digits: int) -> bool:
+    # Checked on every amount of every event: the exponent says it without any arithmetic.
+    return amount.as_tuple().exponent >= -digits or amount == amount.quantize(_QUANTA[digits])
 
 
 def check_positive(amount: Decimal, *, field: str) -> None:

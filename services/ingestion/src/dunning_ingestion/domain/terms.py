@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
+from functools import lru_cache
 
 # Within one installment a payment settles these parts in this order (lenders may configure another).
 DEFAULT_WATERFALL: tuple[str, ...] = ("penalty", "interest", "principal")
@@ -37,5 +38,10 @@ def capped_daily_rate(rate: Decimal, cap_annual: Decimal) -> Decimal:
 
     Rounded down to ten places so that the charge never exceeds the cap, and so that the stored rate is
     the exact number the set-based sweep multiplies by."""
-    ceiling = (cap_annual / DAYS_PER_YEAR).quantize(Decimal("1e-10"), rounding=ROUND_DOWN)
-    return min(rate, ceiling)
+    return min(rate, _daily_ceiling(cap_annual))
+
+
+@lru_cache(maxsize=64)
+def _daily_ceiling(cap_annual: Decimal) -> Decimal:
+    # A handful of caps per deployment, and every booking asks: computed once per cap.
+    return (cap_annual / DAYS_PER_YEAR).quantize(Decimal("1e-10"), rounding=ROUND_DOWN)
