@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from dunning_platform.settings import ServiceSettings
@@ -23,6 +23,10 @@ class Settings(ServiceSettings):
     # A second provider for SMS, push, voice and letters: used when the first cannot take a message.
     fallback_provider_url: str | None = None
     fallback_provider_name: str = "fallback"
+    # Messages per request to a provider's batch API (SMS and push); 1 sends each message in its own call,
+    # for a provider without one.
+    provider_batch_max: int = Field(default=100, ge=1, le=100)
+    fallback_provider_batch_max: int = Field(default=1, ge=1, le=100)
     # Consecutive failures that open a provider's circuit, and how long it then stays open.
     breaker_failures: int = 5
     breaker_reset_s: float = 30.0
@@ -40,7 +44,9 @@ class Settings(ServiceSettings):
 
     # New reminders wake the dispatcher at once (LISTEN/NOTIFY); this interval finds deferred ones due.
     dispatch_interval_s: float = 1.0
-    dispatch_batch_size: int = 200
+    dispatch_batch_size: int = 500
+    # Rounds in flight at once: the next batch is claimed and decided while the last is at the provider.
+    dispatch_pipeline_depth: int = Field(default=2, ge=1, le=8)
     # Provider calls in flight at once per dispatcher.
     dispatch_concurrency: int = 64
     # A claimed reminder is another dispatcher's to retry once its lease ends (a crash mid-send).

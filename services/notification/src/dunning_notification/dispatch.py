@@ -2,7 +2,10 @@
 
 No transaction is open while a provider is called: a claim is a lease (SKIP LOCKED, then committed), the
 calls happen, and the outcomes are recorded only where the lease is still ours. A crash mid-call lets the
-lease run out and another dispatcher retry with the same idempotency reference."""
+lease run out and another dispatcher retry with the same idempotency reference.
+
+A round is three short transactions (claim, read, record) around the provider calls; messages of a channel
+whose provider has a batch API travel up to 100 to a request."""
 
 import asyncio
 import logging
@@ -12,7 +15,7 @@ from datetime import datetime, timedelta
 
 from dunning_messaging.uow import UnitOfWork
 from dunning_notification.adapters import repository
-from dunning_notification.adapters.channels import ChannelRouter, DeliveryFailed, OutboundMessage
+from dunning_notification.adapters.channels import ChannelRouter, OutboundMessage, Receipt
 from dunning_notification.adapters.orm import Reminder
 from dunning_notification.adapters.vault import ContactVault
 from dunning_notification.config import Settings
@@ -38,6 +41,24 @@ class Batch:
     history: dict[str, list[PastContact]]
 
 
+@dataclass
+class Round:
+    """One claimed batch of reminders, decided and waiting to be sent."""
+
+    claimed: list[Reminder]
+    plans: dict[str, Plan]
+    lease_until: datetime
+
+
+async def _at_most(tasks: set[asyncio.Task], limit: int) -> set[asyncio.Task]:
+    """Wait until no more than `limit` of the tasks run; a failed one raises here."""
+    while len(tasks) > limit:
+        done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
+    return tasks
+
+
 class Dispatcher:
     def __init__(
         self, runtime, *, channels: ChannelRouter, catalogue: TemplateCatalogue, vault: ContactVault, settings: Settings
@@ -48,23 +69,39 @@ class Dispatcher:
         self._vault = vault
         self._settings = settings
         self._slots = asyncio.Semaphore(settings.dispatch_concurrency)
-        self._outcomes = OutcomeRecorder(settings)
 
-    async def dispatch_due(self) -> int:
-        """Claim one batch of due reminders, decide, send, record; returns how many were claimed.
+    async def drain(self, stopping: asyncio.Event) -> None:
+        """Dispatch rounds until no full batch is due, `dispatch_pipeline_depth` rounds in flight at once.
 
-        Three short transactions per batch, none open during a provider call: claim (a lease), read what
-        the guard and the templates need, record every outcome with its events."""
+        The next round is claimed while the last one is at the provider: a claim leaves out every borrower
+        with a reminder in flight, so two rounds never share a borrower and each one's caps stay exact."""
+        in_flight: set[asyncio.Task] = set()
+        try:
+            while not stopping.is_set():
+                round_ = await self.prepare()
+                if round_ is not None:
+                    in_flight.add(asyncio.create_task(self.complete(round_)))
+                if round_ is None or len(round_.claimed) < self._settings.dispatch_batch_size:
+                    break
+                in_flight = await _at_most(in_flight, self._settings.dispatch_pipeline_depth - 1)
+        finally:
+            await _at_most(in_flight, 0)
+
+    async def prepare(self) -> Round | None:
+        """Claim due reminders (a lease, committed at once) and decide each; None when nothing is due."""
         now = self._runtime.clock.now()
         lease_until = now + timedelta(seconds=self._settings.dispatch_lease_s)
         async with self._runtime.uow() as uow:
             claimed = await repository.claim_due(uow.session, now, self._settings.dispatch_batch_size, lease_until)
             await uow.commit()
-        if claimed:
-            plans = await self._plan_all(claimed, now)
-            outcomes = await self._send_all(plans)
-            await self._record_all(plans, outcomes, lease_until)
-        return len(claimed)
+        if not claimed:
+            return None
+        return Round(claimed, await self._plan_all(claimed, now), lease_until)
+
+    async def complete(self, round_: Round) -> None:
+        """Send what was planned and record every outcome; no transaction is open during the calls."""
+        outcomes = await self._send_all(round_.plans)
+        await self._record_all(round_.plans, outcomes, round_.lease_until)
 
     async def _plan_all(self, claimed: list[Reminder], now: datetime) -> dict[str, Plan]:
         async with self._runtime.uow() as uow:
@@ -130,24 +167,40 @@ class Dispatcher:
         return Send(message, contact.region, reminder.pinned_provider)
 
     async def _send_all(self, plans: dict[str, Plan]) -> dict[str, Outcome]:
-        sends = {reminder_id: plan for reminder_id, plan in plans.items() if isinstance(plan, Send)}
-        results = await asyncio.gather(*(self._send(plan) for plan in sends.values()))
-        return dict(zip(sends, results))
+        """Every planned send, in requests of as many messages as the channel's provider takes at once."""
+        sends = [plan for plan in plans.values() if isinstance(plan, Send)]
+        outcomes: dict[str, Outcome] = {}
+        for found in await asyncio.gather(*(self._send_batch(*job) for job in self._jobs(sends))):
+            outcomes |= found
+        return outcomes
 
-    async def _send(self, plan: Send) -> Outcome:
+    def _jobs(self, sends: list[Send]) -> list[tuple[str, str | None, list[OutboundMessage]]]:
+        # A pinned reminder may go only to its provider: it travels apart from the others.
+        groups: dict[tuple[str, str | None], list[OutboundMessage]] = {}
+        for plan in sends:
+            groups.setdefault((plan.message.channel, plan.pinned), []).append(plan.message)
+        jobs = []
+        for (channel, pinned), messages in groups.items():
+            size = self._channels.batch_max(channel)
+            jobs += [(channel, pinned, messages[start : start + size]) for start in range(0, len(messages), size)]
+        return jobs
+
+    async def _send_batch(self, channel: str, pinned: str | None, messages: list[OutboundMessage]) -> dict[str, Outcome]:
         async with self._slots:
             started = time.perf_counter()
-            try:
-                receipt = await self._channels.send(plan.message, plan.pinned)
-            except DeliveryFailed as failure:
-                PROVIDER_LATENCY.labels(plan.message.channel, "failed").observe(time.perf_counter() - started)
-                return failure
-            PROVIDER_LATENCY.labels(plan.message.channel, "sent").observe(time.perf_counter() - started)
-            return receipt
+            results = await self._channels.send_batch(channel, messages, pinned)
+            elapsed = time.perf_counter() - started
+        for result in results.values():
+            PROVIDER_LATENCY.labels(channel, "sent" if isinstance(result, Receipt) else "failed").observe(elapsed)
+        return results
 
     async def _record_all(self, plans: dict[str, Plan], outcomes: dict[str, Outcome], lease_until: datetime) -> None:
         async with self._runtime.uow() as uow:
             now = uow.clock.now()
-            for reminder in await repository.still_held(uow.session, list(plans), lease_until):
-                self._outcomes.record(uow, reminder, plans[reminder.reminder_id], outcomes.get(reminder.reminder_id), now)
+            recorder = OutcomeRecorder(self._settings, uow)
+            held = await repository.still_held(uow.session, list(plans), lease_until)
+            for reminder in held:
+                recorder.record(reminder, plans[reminder.reminder_id], outcomes.get(reminder.reminder_id), now)
+            await repository.save_held(uow.session, held)
+            await recorder.flush()
             await uow.commit()

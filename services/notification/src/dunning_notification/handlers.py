@@ -6,6 +6,7 @@ from functools import partial
 
 from dunning_contracts import CloudEvent
 from dunning_contracts.events import LoanBooked, LoanOverdue, OverdueCleared, ReminderRequested, ReminderSent
+from dunning_messaging.consumer import Batched
 from dunning_messaging.uow import UnitOfWork
 from dunning_notification.adapters import repository, wakeup
 from dunning_notification.adapters.vault import ContactVault
@@ -14,10 +15,11 @@ from dunning_notification.domain.rules import jurisdiction_of
 from dunning_platform.errors import NotFound
 
 
-async def on_loan_booked(uow: UnitOfWork, event: CloudEvent, data: LoanBooked, *, vault: ContactVault) -> None:
-    """Keep the borrower's contact book: the only addresses this service will ever write to."""
-    await repository.upsert_borrower(uow.session, vault, data.borrower, uow.clock.now())
-    await repository.upsert_booked_loan(uow.session, data)
+async def on_loans_booked(uow: UnitOfWork, events: list[tuple[CloudEvent, LoanBooked]], *, vault: ContactVault) -> None:
+    """Keep the borrowers' contact book: the only addresses this service will ever write to."""
+    booked = [data for _, data in events]
+    await repository.upsert_borrowers(uow.session, vault, [data.borrower for data in booked], uow.clock.now())
+    await repository.upsert_booked_loans(uow.session, booked)
 
 
 async def on_loan_overdue(uow: UnitOfWork, event: CloudEvent, data: LoanOverdue) -> None:
@@ -30,9 +32,10 @@ async def on_overdue_cleared(uow: UnitOfWork, event: CloudEvent, data: OverdueCl
     await repository.mark_loan_cleared(uow.session, data.loan_id, data.cleared_at)
 
 
-async def on_reminder_requested(uow: UnitOfWork, event: CloudEvent, data: ReminderRequested) -> None:
-    """Store the reminder as pending; the dispatcher sends it once due and allowed."""
-    if await repository.add_reminder(uow.session, data, uow.clock.now()):
+async def on_reminders_requested(uow: UnitOfWork, events: list[tuple[CloudEvent, ReminderRequested]]) -> None:
+    """Store a run of requested reminders as pending, in one statement; the dispatcher sends each once due
+    and allowed."""
+    if await repository.add_reminders(uow.session, [data for _, data in events], uow.clock.now()):
         await wakeup.announce_due(uow.session)
 
 
@@ -49,14 +52,15 @@ async def on_delivery_receipt(uow: UnitOfWork, receipt: DeliveryReceipt) -> None
     reminder.reason = receipt.reason if status == FAILED else None
     outcome = DELIVERED if status == DELIVERED else UNDELIVERED
     region = await repository.region_of(uow.session, reminder.borrower_id)
-    record_attempt(uow, reminder, receipt.occurred_at or now, region, outcome, reason=receipt.reason, provider=receipt.provider)
+    attempt = attempt_row(reminder, receipt.occurred_at or now, region, outcome, reason=receipt.reason, provider=receipt.provider)
+    await repository.add_attempts(uow.session, [attempt])
     report(uow, reminder, status, receipt.occurred_at or now)
 
 
-def record_attempt(uow: UnitOfWork, reminder, at: datetime, region: str, outcome: str, **details) -> None:
+def attempt_row(reminder, at: datetime, region: str, outcome: str, **details) -> dict:
     """One line of contact history, kept as long as the borrower's jurisdiction asks."""
     retain_until = at + timedelta(days=jurisdiction_of(region).retention_days)
-    repository.add_attempt(uow.session, reminder, at, outcome, retain_until=retain_until, **details)
+    return repository.attempt_row(reminder, at, outcome, retain_until=retain_until, **details)
 
 
 def report(uow: UnitOfWork, reminder, status: str, at: datetime) -> None:
@@ -75,10 +79,10 @@ def report(uow: UnitOfWork, reminder, status: str, at: datetime) -> None:
 
 
 HANDLERS = {
-    "LoanBooked": on_loan_booked,
+    "LoanBooked": Batched(on_loans_booked),
     "LoanOverdue": on_loan_overdue,
     "OverdueCleared": on_overdue_cleared,
-    "ReminderRequested": on_reminder_requested,
+    "ReminderRequested": Batched(on_reminders_requested),
 }
 
 
@@ -88,5 +92,7 @@ def bind(handlers: dict, **dependencies) -> dict:
 
 
 def _bind_one(handler, dependencies: dict):
+    if isinstance(handler, Batched):
+        return Batched(_bind_one(handler.handle, dependencies))
     wanted = {k: v for k, v in dependencies.items() if k in inspect.signature(handler).parameters}
     return partial(handler, **wanted) if wanted else handler

@@ -57,6 +57,41 @@ async def test_a_timeout_fault_keeps_the_caller_waiting(client):
         await client.post("/sms/messages", json={"to": "13812345678", "body": "x"}, timeout=0.3)
 
 
+def sms(reference: str, to: str = "13812345678") -> dict:
+    return {"to": to, "body": "您好", "reference": reference}
+
+
+async def test_a_batch_is_answered_message_by_message_and_each_reference_is_recorded_once(client):
+    await client.post("/sms/messages", json=sms("b-1"))
+    answer = await client.post("/sms/batches", json={"messages": [sms("b-1"), sms("b-2"), sms("b-3", to="13900000000")]})
+    assert answer.status_code == 200
+    results = answer.json()["results"]
+    assert [(r["reference"], r["code"], r["duplicate"]) for r in results] == [("b-1", 200, True), ("b-2", 201, False), ("b-3", 201, False)]
+    assert [r["to"] for r in (await client.get("/records", params={"channel": "sms"})).json()["items"]] == [
+        "13812345678", "13812345678", "13900000000"]
+
+
+async def test_faults_in_a_batch_play_for_the_next_messages_one_by_one(client):
+    await client.post("/faults", json={"channel": "sms", "mode": "unavailable", "count": 1})
+    await client.post("/faults", json={"channel": "sms", "mode": "accept_then_error", "count": 1})
+    answer = await client.post("/sms/batches", json={"messages": [sms("f-1"), sms("f-2"), sms("f-3")]})
+    assert [r["code"] for r in answer.json()["results"]] == [503, 500, 201]
+    recorded = {r["reference"] for r in (await client.get("/records")).json()["items"]}
+    assert recorded == {"f-2", "f-3"}, "the refused message was not taken, the one whose answer was lost was"
+
+
+async def test_a_timeout_drawn_by_one_message_keeps_the_whole_batch_waiting(client):
+    await client.post("/faults", json={"channel": "push", "mode": "timeout", "delay_s": 5})
+    batch = {"messages": [{"to": "device-1", "body": "x", "reference": "t-1"}, {"to": "device-2", "body": "x", "reference": "t-2"}]}
+    with pytest.raises(httpx.ReadTimeout):
+        await client.post("/push/batches", json=batch, timeout=0.3)
+
+
+async def test_a_batch_of_more_than_a_hundred_messages_is_refused(client):
+    answer = await client.post("/sms/batches", json={"messages": [sms(f"m-{n}") for n in range(101)]})
+    assert answer.status_code == 422
+
+
 async def test_mail_is_recorded_from_a_real_smtp_exchange(provider, client):
     mail = EmailMessage()
     mail["From"], mail["To"], mail["Subject"] = "reminders@dunning.invalid", "li.wei@example.com", "还款提醒"

@@ -90,3 +90,19 @@ def test_a_misspelt_variable_fails_instead_of_sending_a_blank():
 def test_sms_segments_count_chinese_by_70_and_latin_by_160():
     assert sms_segments("a" * 160) == 1 and sms_segments("a" * 161) == 2
     assert sms_segments("中" * 70) == 1 and sms_segments("中" * 71) == 2 and sms_segments("中" * 135) == 3
+
+
+@pytest.mark.parametrize("template", ["plan_installment_due", "auto_debit_failed"])
+def test_a_plan_installment_and_a_bounced_auto_debit_have_their_own_sms_quoting_the_loan(catalogue, template):
+    assert {catalogue.resolve("sms", template, locale).name for locale in ("zh-CN", "en")} == {template}
+    chinese = render(catalogue, "sms", "zh-CN", template=template).body
+    english = render(catalogue, "sms", "en", template=template).body
+    assert "尾号0123" in chinese and "1,234.50元" in chinese and "退订" in chinese
+    assert "ending 0123" in english and "CNY 1,234.50" in english and "STOP" in english
+
+
+@pytest.mark.parametrize("template", ["plan_installment_due", "auto_debit_failed"])
+def test_a_plan_installment_or_bounced_debit_without_figures_still_reads_well(catalogue, template):
+    for locale in ("zh-CN", "en"):
+        text = render(catalogue, "sms", locale, figures=LoanFigures(), template=template).body
+        assert "None" not in text and "0123" in text

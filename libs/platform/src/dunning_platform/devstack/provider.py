@@ -8,6 +8,11 @@ with `GET /records` and break it on purpose with `POST /faults` (the next N call
 connection is dropped mid-answer, or are accepted and then reported undelivered). A message with a `callback_url` gets a delivery receipt posted there, signed with
 HMAC-SHA256 (`--receipt-secret` or DUNNING_PROVIDER_RECEIPT_SECRET), as real SMS and voice providers do.
 
+SMS and push also take batches (`POST /sms/batches`, `POST /push/batches`: `{"messages": [...]}`, up to
+100 messages, each as the single API takes it), answered per message in order: `{"results": [{"reference",
+"code": 201 | 200 | 4xx | 5xx, "id", "status", "duplicate"} | {"reference", "code", "error"}]}`. Each
+message is idempotent by its reference and draws its own fault.
+
 Run: python -m dunning_platform.devstack.provider --host 127.0.0.1 --port 8009 --smtp-port 8025
 """
 
@@ -141,6 +146,18 @@ class LetterIn(BaseModel):
     callback_url: str | None = Field(default=None, description="where to post the signed delivery receipt")
 
 
+# Real SMS and push providers take up to this many messages in one request, each answered on its own.
+BATCH_LIMIT = 100
+
+
+class SmsBatchIn(BaseModel):
+    messages: list[SmsIn] = Field(min_length=1, max_length=BATCH_LIMIT)
+
+
+class PushBatchIn(BaseModel):
+    messages: list[PushIn] = Field(min_length=1, max_length=BATCH_LIMIT)
+
+
 class FaultIn(BaseModel):
     channel: str = Field(default="*", description="sms, push, voice, letter, email, or * for every channel")
     mode: FaultMode = "error"
@@ -195,6 +212,7 @@ class ReceiptSender:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+_REFUSALS = {"error": 500, "unavailable": 503, "reject": 400}
 _UNDELIVERED_REASONS = {"sms": "handset unreachable", "voice": "no answer", "push": "device unregistered",
                         "letter": "returned to sender"}
 
@@ -211,18 +229,43 @@ def create_provider_app(state: ProviderState | None = None, receipts: ReceiptSen
         if fault and fault.mode == "timeout":
             await asyncio.sleep(fault.delay_s)
             return JSONResponse({"error": "gateway timeout"}, status_code=504)
-        if fault and fault.mode in ("error", "unavailable", "reject"):
-            status = {"error": 500, "unavailable": 503, "reject": 400}[fault.mode]
-            return JSONResponse({"error": f"injected fault: {fault.mode}"}, status_code=status)
+        answer, status = settle(channel, body, key, to, fault)
+        if fault and fault.mode == "drop":
+            return StreamingResponse(_dropped_connection(), media_type="application/json")
+        return JSONResponse(answer, status_code=status)
+
+    def settle(channel: str, body: BaseModel, key: str | None, to: str, fault: Fault | None) -> tuple[dict, int]:
+        """One message's answer and HTTP status, with its fault (if any) played."""
+        if fault and fault.mode in _REFUSALS:
+            return {"error": f"injected fault: {fault.mode}"}, _REFUSALS[fault.mode]
         record, fresh = state.accept(channel, key, to, body.model_dump(exclude={"to", "reference"}))
         if fresh:
             receipts.schedule(record, fault)
         if fault and fault.mode == "accept_then_error":
-            return JSONResponse({"error": "injected fault: the answer was lost"}, status_code=500)
-        if fault and fault.mode == "drop":
+            return {"error": "injected fault: the answer was lost"}, 500
+        return {"id": record["id"], "status": "accepted", "duplicate": not fresh}, 201 if fresh else 200
+
+    async def accept_batch(channel: str, messages: list[BaseModel]) -> Response:
+        """Each message of a batch is settled on its own (idempotency, faults) and answered in order.
+
+        A timeout or a dropped connection drawn by any message hits the whole request, as it would at a
+        real provider: the caller cannot tell which messages were taken."""
+        results, stalled = [], None
+        for message in messages:
+            fault = state.next_fault(channel)
+            if fault and fault.mode == "timeout":
+                stalled = stalled or fault
+                results.append({"reference": message.reference, "code": 504, "error": "gateway timeout"})
+                continue
+            answer, status = settle(channel, message, message.reference, message.to, fault)
+            results.append({"reference": message.reference, "code": status, **answer})
+            stalled = stalled or (fault if fault and fault.mode == "drop" else None)
+        if stalled and stalled.mode == "timeout":
+            await asyncio.sleep(stalled.delay_s)
+            return JSONResponse({"error": "gateway timeout"}, status_code=504)
+        if stalled:
             return StreamingResponse(_dropped_connection(), media_type="application/json")
-        answer = {"id": record["id"], "status": "accepted", "duplicate": not fresh}
-        return JSONResponse(answer, status_code=201 if fresh else 200)
+        return JSONResponse({"results": results})
 
     @app.post("/sms/messages", status_code=201)
     async def send_sms(body: SmsIn, idempotency_key: str | None = Header(default=None)) -> Response:
@@ -231,6 +274,14 @@ def create_provider_app(state: ProviderState | None = None, receipts: ReceiptSen
     @app.post("/push/messages", status_code=201)
     async def send_push(body: PushIn, idempotency_key: str | None = Header(default=None)) -> Response:
         return await accept("push", body, idempotency_key, body.to)
+
+    @app.post("/sms/batches")
+    async def send_sms_batch(body: SmsBatchIn) -> Response:
+        return await accept_batch("sms", body.messages)
+
+    @app.post("/push/batches")
+    async def send_push_batch(body: PushBatchIn) -> Response:
+        return await accept_batch("push", body.messages)
 
     @app.post("/voice/calls", status_code=201)
     async def place_call(body: VoiceIn, idempotency_key: str | None = Header(default=None)) -> Response:

@@ -43,8 +43,25 @@ class DeliveryFailed(Exception):
         self.maybe_accepted = maybe_accepted
 
 
+Result = Receipt | DeliveryFailed
+
+
 class ChannelAdapter(Protocol):
     async def send(self, message: OutboundMessage) -> Receipt: ...
+
+    async def send_batch(self, messages: list[OutboundMessage]) -> list[Result]: ...
+
+
+async def one_by_one(adapter: ChannelAdapter, messages: list[OutboundMessage]) -> list[Result]:
+    """A batch for a provider without a batch API: each message its own call, answered in order."""
+    return [await _settled(adapter, message) for message in messages]
+
+
+async def _settled(adapter: ChannelAdapter, message: OutboundMessage) -> Result:
+    try:
+        return await adapter.send(message)
+    except DeliveryFailed as failure:
+        return failure
 
 
 # The body each HTTP channel posts; all carry `reference`, the provider's idempotency key.
@@ -57,6 +74,10 @@ HTTP_ROUTES = {
 }
 
 
+# Channels whose providers take many messages in one request, each answered on its own.
+BATCH_PATHS = {"sms": "/sms/batches", "push": "/push/batches"}
+
+
 def _letter(message: OutboundMessage) -> dict:
     # The print-and-post provider prints the PDF; the text goes along for its records and for letters no
     # installed font can print.
@@ -65,17 +86,39 @@ def _letter(message: OutboundMessage) -> dict:
 
 
 class HttpProviderChannel:
-    def __init__(self, client: httpx.AsyncClient, channel: str, provider: str, callback_url: str | None = None) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, channel: str, provider: str, callback_url: str | None = None, *, batch_max: int = 1
+    ) -> None:
         self._client = client
         self._path, self._body = HTTP_ROUTES[channel]
         self._provider = provider
         self._callback = {"callback_url": callback_url} if callback_url else {}
+        self._batch_path = BATCH_PATHS.get(channel) if batch_max > 1 else None
+        self.batch_max = batch_max if self._batch_path else 1
 
     async def send(self, message: OutboundMessage) -> Receipt:
-        body = {**self._body(message), "reference": message.reference, **self._callback}
         headers = {"Idempotency-Key": message.reference}
+        response = await self._post(self._path, self._message(message), headers)
+        return self._receipt(response.status_code, response)
+
+    async def send_batch(self, messages: list[OutboundMessage]) -> list[Result]:
+        """Up to `batch_max` messages in one request; each answered on its own, in order."""
+        if self._batch_path is None:
+            return await one_by_one(self, messages)
         try:
-            response = await self._client.post(self._path, json=body, headers=headers)
+            response = await self._post(self._batch_path, {"messages": [self._message(m) for m in messages]}, {})
+            self._check(response.status_code, response)
+        except DeliveryFailed as failure:
+            # The whole request failed: every message shares its fate (and its doubt).
+            return [failure] * len(messages)
+        return [self._settle(answer) for answer in response.json()["results"]]
+
+    def _message(self, message: OutboundMessage) -> dict:
+        return {**self._body(message), "reference": message.reference, **self._callback}
+
+    async def _post(self, path: str, body: dict, headers: dict) -> httpx.Response:
+        try:
+            return await self._client.post(path, json=body, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             # Nothing reached the provider: another one may take the message.
             raise self._failed(f"provider unreachable: {type(error).__name__}", retryable=True) from None
@@ -83,20 +126,35 @@ class HttpProviderChannel:
             raise self._failed("provider timed out", retryable=True, maybe_accepted=True) from None
         except httpx.TransportError as error:
             raise self._failed(f"provider connection lost: {type(error).__name__}", retryable=True, maybe_accepted=True) from None
-        return self._receipt(response)
 
-    def _receipt(self, response: httpx.Response) -> Receipt:
-        status = response.status_code
+    def _settle(self, answer: dict) -> Result:
+        try:
+            return self._receipt(answer["code"], answer)
+        except DeliveryFailed as failure:
+            return failure
+
+    def _receipt(self, status: int, answer: httpx.Response | dict) -> Receipt:
+        self._check(status, answer)
+        return Receipt(self._provider, str(_json(answer)["id"]))
+
+    def _check(self, status: int, answer: httpx.Response | dict) -> None:
         if status in (429, 503):
             raise self._failed(f"provider answered {status}", retryable=True)
         if status >= 500:
             raise self._failed(f"provider answered {status}", retryable=True, maybe_accepted=True)
         if status >= 400:
-            raise self._failed(f"provider refused ({status}): {response.text[:200]}", retryable=False)
-        return Receipt(self._provider, str(response.json()["id"]))
+            raise self._failed(f"provider refused ({status}): {_error_text(answer)}", retryable=False)
 
     def _failed(self, reason: str, **kind) -> DeliveryFailed:
         return DeliveryFailed(reason, provider=self._provider, **kind)
+
+
+def _json(answer: httpx.Response | dict) -> dict:
+    return answer.json() if isinstance(answer, httpx.Response) else answer
+
+
+def _error_text(answer: httpx.Response | dict) -> str:
+    return answer.text[:200] if isinstance(answer, httpx.Response) else str(answer.get("error", ""))[:200]
 
 
 class SmtpChannel:
@@ -116,6 +174,9 @@ class SmtpChannel:
             # Connection trouble after DATA may hide an accepted mail; the Message-ID lets relays spot a resend.
             raise DeliveryFailed(f"SMTP unreachable: {type(error).__name__}", retryable=True, provider=self._provider) from None
         return Receipt(self._provider, mail["Message-ID"].strip("<>"))
+
+    async def send_batch(self, messages: list[OutboundMessage]) -> list[Result]:
+        return await one_by_one(self, messages)
 
     def _compose(self, message: OutboundMessage) -> EmailMessage:
         mail = EmailMessage()
@@ -161,6 +222,40 @@ class FailoverChannel:
             return receipt
         raise last or DeliveryFailed("no provider available", retryable=True)
 
+    @property
+    def batch_max(self) -> int:
+        """How many messages the preferred provider takes in one request."""
+        return getattr(self._routes[0].adapter, "batch_max", 1)
+
+    async def send_batch(self, messages: list[OutboundMessage], pinned: str | None = None) -> dict[str, Result]:
+        """Each message's outcome by reference. As `send`, one message at a time: what a provider surely did
+        not take goes on to the next provider; what it may have taken stays with it."""
+        outcomes: dict[str, Result] = {}
+        waiting = messages
+        for route in self._candidates(pinned):
+            if not waiting:
+                break
+            if not route.breaker.allows():
+                outcomes |= {m.reference: DeliveryFailed(f"circuit open for {route.name}", retryable=True, provider=route.name) for m in waiting}
+                continue
+            results = await route.adapter.send_batch(waiting)
+            waiting = self._settle(route, waiting, results, outcomes)
+        return outcomes
+
+    @staticmethod
+    def _settle(route: Route, messages: list[OutboundMessage], results: list[Result], outcomes: dict) -> list[OutboundMessage]:
+        """Record each result (and tell the breaker, message by message); return those another may take."""
+        passed_on = []
+        for message, result in zip(messages, results, strict=True):
+            outcomes[message.reference] = result
+            if isinstance(result, Receipt):
+                route.breaker.succeeded()
+                continue
+            route.breaker.failed()
+            if result.retryable and not result.maybe_accepted:
+                passed_on.append(message)
+        return passed_on
+
     def _candidates(self, pinned: str | None) -> list[Route]:
         if pinned is None:
             return self._routes
@@ -179,3 +274,14 @@ class ChannelRouter:
         if channel is None:
             raise DeliveryFailed(f"no provider configured for {message.channel}", retryable=False)
         return await channel.send(message, pinned)
+
+    def batch_max(self, channel: str) -> int:
+        found = self._channels.get(channel)
+        return found.batch_max if found else 1
+
+    async def send_batch(self, channel: str, messages: list[OutboundMessage], pinned: str | None = None) -> dict[str, Result]:
+        found = self._channels.get(channel)
+        if found is None:
+            failure = DeliveryFailed(f"no provider configured for {channel}", retryable=False)
+            return {message.reference: failure for message in messages}
+        return await found.send_batch(messages, pinned)

@@ -93,6 +93,11 @@ class Reminder(Base):
         Index("ix_reminders_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
         Index("ix_reminders_provider_message", "provider", "provider_message_id"),
         Index("ix_reminders_pending_borrower", "borrower_id", postgresql_where=text("status = 'pending'")),
+        Index(
+            "ix_reminders_leased_borrower",
+            "borrower_id",
+            postgresql_where=text("status = 'pending' AND lease_until IS NOT NULL"),
+        ),
     )
 
 

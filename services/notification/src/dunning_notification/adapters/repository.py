@@ -1,8 +1,9 @@
 """Every query of the notification schema."""
 
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import any_, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -16,8 +17,19 @@ from dunning_notification.domain.guard import Preferences
 from dunning_notification.domain.history import PastContact
 from dunning_notification.domain.reminders import PENDING, LoanFigures
 
-async def upsert_borrower(session: AsyncSession, vault: ContactVault, borrower: BorrowerData, now: datetime) -> None:
-    values = {
+async def upsert_borrowers(session: AsyncSession, vault: ContactVault, borrowers: list[BorrowerData], now: datetime) -> None:
+    """The contact book, in one statement: the last word on each borrower wins."""
+    rows = {b.borrower_id: _borrower_row(vault, b, now) for b in borrowers}
+    statement = insert(Borrower.__table__)
+    excluded = {column: statement.excluded[column] for column in BORROWER_COLUMNS}
+    await session.execute(statement.on_conflict_do_update(index_elements=["borrower_id"], set_=excluded), list(rows.values()))
+
+
+BORROWER_COLUMNS = ("name_enc", "phone_enc", "email_enc", "locale", "timezone", "region", "updated_at")
+
+
+def _borrower_row(vault: ContactVault, borrower: BorrowerData, now: datetime) -> dict:
+    return {
         "borrower_id": borrower.borrower_id,
         "name_enc": vault.seal(borrower.name),
         "phone_enc": vault.seal(borrower.phone),
@@ -27,19 +39,17 @@ async def upsert_borrower(session: AsyncSession, vault: ContactVault, borrower: 
         "region": borrower.region,
         "updated_at": now,
     }
-    statement = insert(Borrower).values(values)
-    await session.execute(statement.on_conflict_do_update(index_elements=[Borrower.borrower_id], set_=values))
 
 
-async def upsert_booked_loan(session: AsyncSession, loan: LoanBooked) -> None:
-    values = {
-        "loan_id": loan.loan_id,
-        "borrower_id": loan.borrower.borrower_id,
-        "lender": loan.lender,
-        "currency": loan.currency,
-    }
-    statement = insert(Loan).values(values)
-    await session.execute(statement.on_conflict_do_update(index_elements=[Loan.loan_id], set_=values))
+async def upsert_booked_loans(session: AsyncSession, loans: list[LoanBooked]) -> None:
+    rows = {loan.loan_id: _booked_loan_row(loan) for loan in loans}
+    statement = insert(Loan.__table__)
+    excluded = {column: statement.excluded[column] for column in ("borrower_id", "lender", "currency")}
+    await session.execute(statement.on_conflict_do_update(index_elements=["loan_id"], set_=excluded), list(rows.values()))
+
+
+def _booked_loan_row(loan: LoanBooked) -> dict:
+    return {"loan_id": loan.loan_id, "borrower_id": loan.borrower.borrower_id, "lender": loan.lender, "currency": loan.currency}
 
 
 async def record_overdue_figures(session: AsyncSession, overdue: LoanOverdue) -> None:
@@ -66,62 +76,79 @@ async def mark_loan_cleared(session: AsyncSession, loan_id: str, cleared_at: dat
     )
 
 
-async def add_reminder(session: AsyncSession, request: ReminderRequested, now: datetime) -> bool:
-    """Store a requested reminder; False when it is already known (the same reminder_id requested again)."""
-    values = {
-        **request.model_dump(include={"reminder_id", "case_id", "loan_id", "borrower_id", "channel", "template"}),
-        **request.model_dump(include={"locale", "stage", "not_before", "expires_at"}),
-        "status": PENDING,
-        "next_attempt_at": request.not_before,
-        "requested_at": now,
-        "updated_at": now,
-    }
-    statement = insert(Reminder).values(values).on_conflict_do_nothing().returning(Reminder.reminder_id)
-    return (await session.execute(statement)).first() is not None
+async def add_reminders(session: AsyncSession, requests: list[ReminderRequested], now: datetime) -> int:
+    """Store requested reminders in one statement; returns how many were new (a reminder_id requested
+    again is already known and left as it is)."""
+    columns = {name: [getattr(request, name) for request in requests] for name in REQUESTED_COLUMNS}
+    result = await session.execute(ADD_REMINDERS, {**columns, "pending": PENDING, "now": now})
+    return len(result.all())
+
+
+REQUESTED_COLUMNS = (
+    "reminder_id", "case_id", "loan_id", "borrower_id", "channel", "template", "locale", "stage", "not_before", "expires_at"
+)
+# One array per column, whatever the batch size: one statement text to prepare, no row-by-row binding.
+ADD_REMINDERS = text(
+    "INSERT INTO notification.reminders (reminder_id, case_id, loan_id, borrower_id, channel, template, locale,"
+    " stage, not_before, expires_at, status, attempts, next_attempt_at, requested_at, updated_at)"
+    " SELECT r, c, l, b, ch, t, lo, st, nb, ex, CAST(:pending AS text), 0, nb, CAST(:now AS timestamptz),"
+    " CAST(:now AS timestamptz) FROM unnest("
+    " CAST(:reminder_id AS text[]), CAST(:case_id AS text[]), CAST(:loan_id AS text[]), CAST(:borrower_id AS text[]),"
+    " CAST(:channel AS text[]), CAST(:template AS text[]), CAST(:locale AS text[]), CAST(:stage AS text[]),"
+    " CAST(:not_before AS timestamptz[]), CAST(:expires_at AS timestamptz[])) AS u(r, c, l, b, ch, t, lo, st, nb, ex)"
+    " ON CONFLICT DO NOTHING RETURNING reminder_id"
+)
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int, lease_until: datetime) -> list[Reminder]:
     """Take due reminders for this dispatcher; SKIP LOCKED lets replicas claim disjoint sets.
 
     A borrower with a reminder in flight at another dispatcher is left out, so that the day's caps are
-    counted by one dispatcher at a time for each borrower."""
+    counted by one dispatcher at a time for each borrower. The statement's shape keeps it linear whatever
+    the planner believes of a freshly filled table: the borrowers in flight are read once (a hashed
+    NOT IN), and the claimed ids are updated by primary key (= ANY of an array)."""
     in_flight = aliased(Reminder)
-    busy = (
-        select(in_flight.reminder_id)
-        .where(in_flight.borrower_id == Reminder.borrower_id, in_flight.status == PENDING)
-        .where(in_flight.lease_until > now)
+    busy = select(in_flight.borrower_id).where(
+        in_flight.status == PENDING, in_flight.lease_until.is_not(None), in_flight.lease_until > now
     )
     due = (
         select(Reminder.reminder_id)
         .where(Reminder.status == PENDING, Reminder.next_attempt_at <= now)
         .where(Reminder.lease_until.is_(None) | (Reminder.lease_until <= now))
-        .where(~busy.exists())
+        .where(Reminder.borrower_id.not_in(busy))
         .order_by(Reminder.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     statement = (
         update(Reminder)
-        .where(Reminder.reminder_id.in_(due.scalar_subquery()))
+        .where(Reminder.reminder_id == any_(func.array(due.scalar_subquery())))
         .values(lease_until=lease_until)
         .returning(Reminder)
     )
     return list((await session.scalars(statement, execution_options={"synchronize_session": False})).all())
 
 
-def add_attempt(session: AsyncSession, reminder: Reminder, now: datetime, outcome: str, **details) -> None:
-    session.add(
-        ContactAttempt(
-            reminder_id=reminder.reminder_id,
-            loan_id=reminder.loan_id,
-            borrower_id=reminder.borrower_id,
-            channel=reminder.channel,
-            occurred_at=now,
-            outcome=outcome,
-            retain_until=details.pop("retain_until"),
-            **details,
-        )
-    )
+ATTEMPT_DETAILS = {"reason": None, "provider": None, "provider_message_id": None}
+
+
+def attempt_row(reminder: Reminder, now: datetime, outcome: str, **details) -> dict:
+    return {
+        "reminder_id": reminder.reminder_id,
+        "loan_id": reminder.loan_id,
+        "borrower_id": reminder.borrower_id,
+        "channel": reminder.channel,
+        "occurred_at": now,
+        "outcome": outcome,
+        **ATTEMPT_DETAILS,
+        **details,
+    }
+
+
+async def add_attempts(session: AsyncSession, rows: list[dict]) -> None:
+    """Contact history lines in one statement (executemany of one shape: every key in every row)."""
+    if rows:
+        await session.execute(insert(ContactAttempt.__table__), rows)
 
 
 async def reminders(session: AsyncSession, *, loan_id: str | None, status: str | None, limit: int) -> list[Reminder]:
@@ -186,11 +213,12 @@ async def purge_history(session: AsyncSession, now: datetime, limit: int) -> int
 
 
 async def contacts_of(session: AsyncSession, vault: ContactVault, borrower_ids: set[str]) -> dict[str, Contact]:
-    rows = await session.scalars(select(Borrower).where(Borrower.borrower_id.in_(borrower_ids)))
+    # Plain rows, not ORM instances: read once per batch and never written back, so no identity map to fill.
+    rows = await session.execute(select(*Borrower.__table__.c).where(Borrower.borrower_id.in_(borrower_ids)))
     return {row.borrower_id: _contact(vault, row) for row in rows}
 
 
-def _contact(vault: ContactVault, row: Borrower) -> Contact:
+def _contact(vault: ContactVault, row) -> Contact:
     return Contact(
         borrower_id=row.borrower_id,
         name=vault.open(row.name_enc) or "",
@@ -203,7 +231,7 @@ def _contact(vault: ContactVault, row: Borrower) -> Contact:
 
 
 async def loans_of(session: AsyncSession, loan_ids: set[str]) -> dict[str, tuple[LoanFigures, bool]]:
-    rows = await session.scalars(select(Loan).where(Loan.loan_id.in_(loan_ids)))
+    rows = await session.execute(select(*Loan.__table__.c).where(Loan.loan_id.in_(loan_ids)))
     return {
         row.loan_id: (LoanFigures(row.lender, row.currency, row.overdue_amount, row.days_past_due), row.cleared_at is not None)
         for row in rows
@@ -211,11 +239,12 @@ async def loans_of(session: AsyncSession, loan_ids: set[str]) -> dict[str, tuple
 
 
 async def preferences_of(session: AsyncSession, borrower_ids: set[str]) -> dict[str, Preferences]:
-    rows = await session.scalars(select(ContactPreferences).where(ContactPreferences.borrower_id.in_(borrower_ids)))
+    statement = select(*ContactPreferences.__table__.c).where(ContactPreferences.borrower_id.in_(borrower_ids))
+    rows = await session.execute(statement)
     return {row.borrower_id: _preferences(row) for row in rows}
 
 
-def _preferences(row: ContactPreferences) -> Preferences:
+def _preferences(row) -> Preferences:
     hours = (row.contact_from, row.contact_until) if row.contact_from and row.contact_until else None
     return Preferences(frozenset(row.opted_out or ()), row.do_not_contact, row.hold_until, hours, row.preferred_channel)
 
@@ -229,11 +258,33 @@ async def recent_contacts(session: AsyncSession, borrower_ids: set[str], since: 
     return found
 
 
-async def still_held(session: AsyncSession, reminder_ids: list[str], lease_until: datetime) -> list[Reminder]:
+class HeldReminder(SimpleNamespace):
+    """A claimed reminder as plain data: the outcome recorder changes it, `save_held` writes it back."""
+
+
+# What recording an outcome may change on a reminder.
+RECORDED_COLUMNS = (
+    "channel", "status", "reason", "attempts", "next_attempt_at", "lease_until", "provider", "provider_message_id",
+    "pinned_provider", "sent_at", "updated_at",
+)
+
+
+async def still_held(session: AsyncSession, reminder_ids: list[str], lease_until: datetime) -> list[HeldReminder]:
     """The claimed reminders this dispatcher still holds, locked; one whose lease ran out is another's now."""
     statement = (
-        select(Reminder)
+        select(*Reminder.__table__.c)
         .where(Reminder.reminder_id.in_(reminder_ids), Reminder.status == PENDING, Reminder.lease_until == lease_until)
         .with_for_update()
     )
-    return list((await session.scalars(statement)).all())
+    return [HeldReminder(**row._mapping) for row in await session.execute(statement)]
+
+
+async def save_held(session: AsyncSession, reminders: list[HeldReminder]) -> None:
+    """Write the recorded outcomes back: one statement, executed for every reminder of the batch."""
+    if not reminders:
+        return
+    table = Reminder.__table__
+    statement = update(table).where(table.c.reminder_id == bindparam("key"))
+    statement = statement.values({column: bindparam(column) for column in RECORDED_COLUMNS})
+    rows = [{"key": r.reminder_id, **{column: getattr(r, column) for column in RECORDED_COLUMNS}} for r in reminders]
+    await session.execute(statement, rows)

@@ -35,10 +35,19 @@ def build_channels(settings: Settings, clients: dict[str, httpx.AsyncClient]) ->
 
 
 def _http_routes(settings: Settings, clients: dict[str, httpx.AsyncClient], channel: str) -> list[Route]:
+    batch_max = _batch_max(settings)
     return [
-        Route(name, HttpProviderChannel(client, channel, name, settings.receipt_url(name)), _breaker(settings))
+        Route(
+            name,
+            HttpProviderChannel(client, channel, name, settings.receipt_url(name), batch_max=batch_max[name]),
+            _breaker(settings),
+        )
         for name, client in clients.items()
     ]
+
+
+def _batch_max(settings: Settings) -> dict[str, int]:
+    return {settings.provider_name: settings.provider_batch_max, settings.fallback_provider_name: settings.fallback_provider_batch_max}
 
 
 def _breaker(settings: Settings) -> CircuitBreaker:
@@ -75,7 +84,7 @@ def reminder_dispatcher(settings: Settings, catalogue: TemplateCatalogue, vault:
             try:
                 while not runtime.stopping.is_set():
                     await wake.ensure_listening()
-                    await _drain(dispatcher, runtime, settings.dispatch_batch_size)
+                    await _drain(dispatcher, runtime)
                     # A new reminder wakes the loop at once; the interval catches deferred ones coming due.
                     await wake.wait(runtime.stopping, settings.dispatch_interval_s)
             finally:
@@ -84,10 +93,9 @@ def reminder_dispatcher(settings: Settings, catalogue: TemplateCatalogue, vault:
     return dispatch_reminders
 
 
-async def _drain(dispatcher: Dispatcher, runtime, batch_size: int) -> None:
+async def _drain(dispatcher: Dispatcher, runtime) -> None:
     try:
-        while await dispatcher.dispatch_due() >= batch_size and not runtime.stopping.is_set():
-            pass
+        await dispatcher.drain(runtime.stopping)
     except Exception:
         # The database may be restarting; the next tick tries again, nothing is lost (leases expire).
         log.exception("dispatching reminders failed")
