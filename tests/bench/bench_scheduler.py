@@ -3,7 +3,14 @@ all due at once, then N pending for tomorrow while a steady trickle falls due (l
 
 Timers are written straight into the scheduler's own table (a million LoanOverdue events would measure
 case handling, not firing), so this module knows that table's shape; an unknown shape is reported as
-not measured, naming the columns it found."""
+not measured, naming the columns it found.
+
+The bare loop of the baselines claims and marks rows of a four-column table and writes nothing else;
+firing a reminder also has to write its event to the outbox in the same transaction (or it could be
+lost), and the service's relay then publishes it. So the drain row also carries, in its notes, a fair
+bare loop measured in this section: the same claim on the scheduler's own table (same rows, same
+indexes), marking them fired and copying each stored event into the outbox, in one SQL statement per
+batch, with no service, relay or Python per row around it."""
 
 import asyncio
 import json
@@ -13,6 +20,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+
+from dunning_platform.devstack.migrate import migrate
+from dunning_platform.devstack.services import service
+from dunning_platform.devstack.state import repo_root
 
 from .bench_context import Bench
 from .bench_results import NotMeasured, Result, percentile
@@ -90,7 +101,47 @@ async def fired_since(connection: asyncpg.Connection, since: datetime) -> tuple[
     return row["n"], row["last"]
 
 
+# The least a durable firing does: claim, mark fired, and put the timer's stored event in the outbox.
+BARE_WITH_OUTBOX = f"""
+WITH due AS (
+    SELECT id FROM {SCHEMA}.timers WHERE status = 'pending' AND due_at <= now()
+    ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED
+), fired AS (
+    UPDATE {SCHEMA}.timers AS t SET status = 'fired', fired_at = clock_timestamp() FROM due WHERE t.id = due.id
+    RETURNING t.loan_id, t.event
+)
+INSERT INTO {SCHEMA}.outbox (topic, key, value, event_type)
+SELECT 'bench.bare', convert_to(loan_id, 'UTF8'), convert_to(event, 'UTF8'), 'ReminderRequested' FROM fired
+"""
+
+
+async def bare_with_outbox(bench: Bench) -> tuple[int, float]:
+    """(fired, seconds) of the fair bare loop on a migrated scheduler schema of its own database."""
+    n = bench.sizes.timers
+    database, urls = await bench.stack.create_database()
+    try:
+        env = {"SCHEDULER_DATABASE_URL": urls["dunning-scheduler"], "SCHEDULER_TOKENS_FILE": "/dev/null"}
+        await migrate(service("dunning-scheduler"), env, repo_root())
+        connection = await bench.stack.connect(database)
+        try:
+            now = datetime.now(UTC)
+            await seed(connection, [now - timedelta(seconds=random.random() * 60) for _ in range(n)])
+            started, fired = time.perf_counter(), 0
+            while fired < n:
+                status = await connection.execute(BARE_WITH_OUTBOX, bench.sizes.timer_batch)
+                batch = int(status.rsplit(" ", 1)[1])
+                if not batch:
+                    break
+                fired += batch
+            return fired, time.perf_counter() - started
+        finally:
+            await connection.close()
+    finally:
+        await bench.stack.drop_database(database)
+
+
 async def scheduler_timers(bench: Bench, replicas: int = 1) -> list[Result]:
+    fair = await bare_with_outbox(bench) if replicas == 1 else None
     async with environment(bench, ["dunning-scheduler"] * replicas) as env:
         connection = env.connection
         found = await timer_columns(connection)
@@ -104,9 +155,16 @@ async def scheduler_timers(bench: Bench, replicas: int = 1) -> list[Result]:
             return [drain]
         steady = await _steady(bench, connection)
         rss = env.services.peak_rss_mb()
+    fair_rate = fair[0] / fair[1]
+    drain.notes.append(f"fair bare loop on the same table (claim, mark, event into the outbox): {fair_rate:,.0f} actions/s, "
+                       f"scheduler at {(drain.rate or 0) / fair_rate:.0%} of it")
+    drain.extra |= {"fair_baseline_rate": fair_rate}
     drain.extra |= rss
     steady.extra |= rss
-    return [drain, steady]
+    # Reported too as a row of its own, for a plan that names it as the drain's baseline.
+    bare = Result("baseline.skip_locked_outbox", "bare SKIP LOCKED loop + outbox rows, scheduler's table",
+                  fair[0], fair[1], unit="actions/s", notes=[f"{bench.sizes.timers:,} timers all due"])
+    return [drain, steady, bare]
 
 
 async def scheduler_scaled(bench: Bench) -> list[Result]:

@@ -114,8 +114,9 @@ async def ingestion_kafka(bench: Bench, replicas: int = 1) -> list[Result]:
         warm_up = ev.booked_and_repaid(16, bench.zone)
         await kafka.produce(env.bootstrap, Topics.REPAYMENT_EVENTS, [ev.encode(e) for e in warm_up])
         before = await wait_for_count(env, INBOX, len(warm_up), WARM_UP_TIMEOUT)
-        if replicas > 1:
-            await asyncio.sleep(REBALANCE_SECONDS)
+        # Even one replica is several members of the group (INGESTION_CONSUMER_PROCESSES): the first to
+        # join consumes the warm-up, and the others' joining would pause them all inside the timed window.
+        await asyncio.sleep(REBALANCE_SECONDS)
         started = time.perf_counter()
         await kafka.produce(env.bootstrap, Topics.REPAYMENT_EVENTS, messages)
         done = await wait_for_count(env, INBOX, before + n, bench.sizes.drain_timeout, partial=True) - before

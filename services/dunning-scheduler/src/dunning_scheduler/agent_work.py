@@ -9,10 +9,13 @@ from decimal import Decimal
 from dunning_messaging import UnitOfWork
 from dunning_platform.errors import Conflict, InvalidInput, NotFound
 from dunning_scheduler import casework, pauses
+from dunning_scheduler.adapters.agent_queue import AgentQueue, rules_of
 from dunning_scheduler.adapters.lender_tasks import LenderTasks
 from dunning_scheduler.adapters.orm import AgentTask, Case
-from dunning_scheduler.adapters.repository import AgentTaskRepository, CaseRepository
+from dunning_scheduler.adapters.repository import AgentTaskRepository, CaseRepository, PolicyRepository
 from dunning_scheduler.casework import record
+from dunning_scheduler.config import Settings, get_settings
+from dunning_scheduler.domain.agent_contact import AgentRules, Wait
 
 OUTCOMES = ("contacted", "no_answer", "wrong_number", "promise", "refused", "hardship", "dispute")
 FAILED_CONTACTS = ("no_answer", "wrong_number")
@@ -38,8 +41,22 @@ async def queue(uow: UnitOfWork, kind: str | None, limit: int, lender: str | Non
     return await tasks_for(uow, lender).queue(kind, limit)
 
 
-async def claim(uow: UnitOfWork, agent: str, kinds: list[str], limit: int, lender: str | None = None) -> list[AgentTask]:
-    return await tasks_for(uow, lender).claim(kinds, agent, uow.clock.now(), limit)
+async def claim(
+    uow: UnitOfWork, agent: str, kinds: list[str], limit: int, lender: str | None = None, settings: Settings | None = None
+) -> list[AgentTask]:
+    """The top of the queue among tasks whose borrower may be contacted now (domain/agent_contact.py)."""
+    queue = AgentQueue(uow.session, await rules(uow, settings), lender)
+    return await queue.claim(kinds, agent, uow.clock.now(), limit)
+
+
+async def waits(uow: UnitOfWork, tasks: list[AgentTask], settings: Settings | None = None) -> dict[uuid.UUID, Wait | None]:
+    """Why each queued task would not be handed out now."""
+    return await AgentQueue(uow.session, await rules(uow, settings)).waits(tasks, uow.clock.now())
+
+
+async def rules(uow: UnitOfWork, settings: Settings | None) -> AgentRules:
+    active = await PolicyRepository(uow.session).active()
+    return rules_of(settings or get_settings(), active.policy.contact_window)
 
 
 async def complete(uow: UnitOfWork, task_id: uuid.UUID, agent: str, done: Completion, lender: str | None = None) -> AgentTask:

@@ -2,7 +2,7 @@
 Shared by the event handlers, the HTTP commands and the timer loop; nothing here commits."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,7 +10,7 @@ from dunning_contracts.events import CaseEscalated, ReminderRequested
 from dunning_messaging import UnitOfWork
 from dunning_platform.tracing import current_trace_id
 from dunning_scheduler.adapters.orm import Case, HistoryEntry, LoanProfile
-from dunning_scheduler.adapters.repository import CaseRepository, LoanRepository, PolicyRepository, TimerRepository
+from dunning_scheduler.adapters.repository import BulkWriter, CaseRepository, LoanRepository, PolicyRepository, TimerRepository
 from dunning_scheduler.domain.borrower import DEFAULT_CONTEXT, BorrowerContext
 from dunning_scheduler.domain.calendar import Calendar
 from dunning_scheduler.domain.decisions import Decision, decide
@@ -26,6 +26,32 @@ TIMERS = "timers"
 
 
 @dataclass
+class Writes:
+    """What a run of events decided, gathered while deciding and written afterwards in a few statements
+    (COPY), instead of a round trip per case. Cases opened in the run have no timers in the database yet."""
+
+    cases: list[Case] = field(default_factory=list)
+    new_ids: set[uuid.UUID] = field(default_factory=set)
+    history: list[dict] = field(default_factory=list)
+    timers: list[dict] = field(default_factory=list)
+    # Reminders fired in the last 7 days per case (for the caps), loaded for the whole run at once.
+    sent: dict[uuid.UUID, list[datetime]] = field(default_factory=dict)
+
+    def opened(self, case: Case) -> None:
+        self.cases.append(case)
+        self.new_ids.add(case.id)
+        self.sent[case.id] = []
+
+    async def write(self, uow: UnitOfWork) -> None:
+        writer = BulkWriter(uow.session)
+        await writer.cases(self.cases)
+        await writer.history(self.history)
+        await writer.timers(self.timers)
+        if self.timers:
+            uow.signal_after_commit(TIMERS)
+
+
+@dataclass
 class Context:
     """What every decision about a case needs beside the case itself."""
 
@@ -33,6 +59,8 @@ class Context:
     policy: VersionedPolicy
     borrower: BorrowerContext
     now: datetime
+    # Set when deciding for a run of events: history and timers are gathered there, not written one by one.
+    writes: Writes | None = None
 
     @property
     def cases(self) -> CaseRepository:
@@ -41,7 +69,8 @@ class Context:
     @property
     def timers(self) -> TimerRepository:
         # A timer due now should not wait for the loop's next poll: wake it when this work commits.
-        return TimerRepository(self.uow.session, on_added=lambda: self.uow.signal_after_commit(TIMERS))
+        buffer = self.writes.timers if self.writes else None
+        return TimerRepository(self.uow.session, on_added=lambda: self.uow.signal_after_commit(TIMERS), buffer=buffer)
 
 
 async def context_for(uow: UnitOfWork, loan_id: str) -> Context:
@@ -74,6 +103,8 @@ def refresh_risk(case: Case, ctx: Context) -> None:
 
 
 async def recent_reminders(case: Case, ctx: Context) -> list[datetime]:
+    if ctx.writes and case.id in ctx.writes.sent:
+        return ctx.writes.sent[case.id]
     return await ctx.timers.reminders_sent_since(case.id, ctx.now - timedelta(days=7))
 
 
@@ -100,13 +131,18 @@ async def reconsider(
 
 async def apply(case: Case, decision: Decision, ctx: Context) -> None:
     refresh_risk(case, ctx)
-    cancelled = await ctx.timers.cancel_for_case(case.id, f"replanned: {decision.reason}")
+    cancelled = 0 if is_new(case, ctx) else await ctx.timers.cancel_for_case(case.id, f"replanned: {decision.reason}")
     if decision.escalated_from:
         escalate(case, decision, ctx)
     case.stage, case.policy_version, case.updated_at = decision.stage, ctx.policy.version, ctx.now
     await ctx.timers.add(timer_rows(decision.plan.actions, case, ctx))
     details = plan_details(decision.plan) | {"segment": case.segment, "arm": case.arm}
     record(ctx, case, "planned", plan_summary(decision.plan, cancelled), details=details)
+
+
+def is_new(case: Case, ctx: Context) -> bool:
+    """A case opened in this run: it has no timers yet, so there is nothing to cancel."""
+    return ctx.writes is not None and case.id in ctx.writes.new_ids
 
 
 def escalate(case: Case, decision: Decision, ctx: Context) -> None:
@@ -212,17 +248,24 @@ def reminder_event(
 
 def record(ctx: Context, case: Case, kind: str, reason: str, *, stage: str | None = None, details: dict | None = None) -> None:
     """One line of the case's history: what was decided, under which policy version, and why."""
-    entry = HistoryEntry(
+    entry = dict(
         case_id=case.id, at=ctx.now, kind=kind, stage=stage or case.stage,
         policy_version=ctx.policy.version, reason=reason, details=details or {},
     )
-    ctx.uow.session.add(entry)
+    if ctx.writes is not None:
+        return ctx.writes.history.append(entry)
+    ctx.uow.session.add(HistoryEntry(**entry))
 
 
 async def plan_pre_due_reminders(ctx: Context, profile: LoanProfile) -> int:
     """Reminders before each installment still ahead; those planned earlier are replaced."""
     await ctx.timers.cancel_pre_due(profile.loan_id, "replanned")
-    due_dates = [datetime.fromisoformat(d).date() for d in profile.due_dates]
-    actions = plan_pre_due(ctx.policy.policy, due_dates, ctx.borrower.timezone, ctx.now)
-    await ctx.timers.add(timer_rows(actions, None, ctx, loan_id=profile.loan_id, borrower_id=profile.borrower_id))
-    return len(actions)
+    rows = pre_due_timers(ctx, profile.loan_id, profile.borrower_id, profile.due_dates)
+    await ctx.timers.add(rows)
+    return len(rows)
+
+
+def pre_due_timers(ctx: Context, loan_id: str, borrower_id: str, due_dates: list[str]) -> list[dict]:
+    dates = [datetime.fromisoformat(d).date() for d in due_dates]
+    actions = plan_pre_due(ctx.policy.policy, dates, ctx.borrower.timezone, ctx.now)
+    return timer_rows(actions, None, ctx, loan_id=loan_id, borrower_id=borrower_id)

@@ -1,5 +1,5 @@
 """Firing due timers. Action timers (reminders, agent work) go in set-based batches: one statement
-claims and marks a batch, and its events and tasks are written in that same transaction. A fired timer
+claims and marks a batch and writes its events and tasks, in that same transaction. A fired timer
 is itself the record of the action (when, why, under which policy version): the case's history shows it.
 Checkpoints (stage reviews, the end of a pause) need the case's rules, so each gets its own."""
 
@@ -12,7 +12,7 @@ from dunning_contracts.events import ReminderRequested
 from dunning_messaging import UnitOfWork
 from dunning_platform.tracing import new_traceparent
 from dunning_scheduler import casework, pauses
-from dunning_scheduler.adapters.firing_sql import claim_due, copy_to_outbox, queue_agent_tasks
+from dunning_scheduler.adapters.firing_sql import copy_to_outbox, fire_due
 from dunning_scheduler.adapters.repository import CaseRepository, TimerClaims
 from dunning_scheduler.domain.ladder import next_escalation_day
 from dunning_scheduler.domain.planner import ACTION_KINDS, plan_review
@@ -25,23 +25,28 @@ async def fire_due_actions(uow: UnitOfWork, limit: int, source: str) -> list:
     """Claim up to `limit` due action timers and write what they do; the caller commits, then
     calls `observe_fired` (a timer counts as fired when its events are committed, not before)."""
     now = uow.clock.now()
-    timers = await claim_due(uow.session, now, limit, ACTION_KINDS)
-    await copy_to_outbox(uow.session, [outbox_row(t, source, now) for t in timers if t["kind"] == "reminder"])
-    await queue_agent_tasks(uow.session, [t for t in timers if t["kind"] != "reminder"], now)
+    timers = await fire_due(uow.session, now, limit, ACTION_KINDS, topic=Topics.REMINDER_REQUESTED, source_json=json.dumps(source))
+    await copy_to_outbox(uow.session, [outbox_row(t, source, now) for t in timers if t["task"] is not None])
     return timers
 
 
 def observe_fired(timers: list, committed_at: datetime) -> None:
+    # Labels looked up once per kind, not per timer: a batch is a thousand observations.
+    by_kind: dict[str, list] = {}
     for timer in timers:
-        TIMER_LATENESS.labels(timer["kind"]).observe(max((committed_at - timer["due_at"]).total_seconds(), 0.0))
-        TIMERS_FIRED.labels(timer["kind"]).inc()
+        by_kind.setdefault(timer["kind"], []).append(timer["due_at"])
+    for kind, due_ats in by_kind.items():
+        lateness = TIMER_LATENESS.labels(kind)
+        for due_at in due_ats:
+            lateness.observe(max((committed_at - due_at).total_seconds(), 0.0))
+        TIMERS_FIRED.labels(kind).inc(len(due_ats))
 
 
 def outbox_row(timer, source: str, now: datetime) -> tuple:
     """A CloudEvent around the ReminderRequested data planned (and validated) with the timer; the trace
     of the event that planned it goes on."""
     event_id, traceparent = str(uuid.uuid4()), new_traceparent(timer["trace_id"])
-    data = timer["event"] or data_from_payload(timer)
+    data = timer.get("event") or data_from_payload(timer)
     envelope = (
         f'{{"specversion":"1.0","id":"{event_id}","source":{json.dumps(source)},"type":"ReminderRequested",'
         f'"time":"{now.isoformat()}","subject":{json.dumps(timer["loan_id"])},"datacontenttype":"application/json",'

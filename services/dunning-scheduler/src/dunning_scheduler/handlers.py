@@ -1,40 +1,114 @@
-"""One function per bus event the scheduler consumes, and the one table that routes them."""
+"""One function per bus event the scheduler consumes, and the one table that routes them.
+
+LoanOverdue and LoanBooked come in runs (`Batched`): a run is split into waves holding each loan at most
+once, in the order of its events; a wave loads what it needs for all its loans in a few statements,
+decides for each loan in Python, then writes cases, history and timers by COPY."""
 
 import logging
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from dunning_contracts import CloudEvent
 from dunning_contracts.events import LoanBooked, LoanOverdue, OverdueCleared
-from dunning_messaging import UnitOfWork
+from dunning_messaging import Batched, UnitOfWork
 from dunning_scheduler import casework, pauses
-from dunning_scheduler.adapters.orm import Case
-from dunning_scheduler.adapters.repository import AgentTaskRepository, LoanRepository
-from dunning_scheduler.casework import Context, context_for, record
+from dunning_scheduler.loan_events import on_loan_closed, on_repayment_failed, on_repayment_received_batch
+from dunning_scheduler.adapters.orm import Case, LoanProfile
+from dunning_scheduler.adapters.repository import (
+    AgentTaskRepository, CaseRepository, LoanRepository, PolicyRepository, TimerRepository,
+)
+from dunning_scheduler.casework import Context, Writes, borrower_of, context_for, record
+from dunning_scheduler.domain.borrower import BorrowerContext
 from dunning_scheduler.domain.calendar import Calendar
+from dunning_scheduler.domain.policy import VersionedPolicy
 
 log = logging.getLogger(__name__)
 
 
-async def on_loan_overdue(uow: UnitOfWork, event: CloudEvent, data: LoanOverdue) -> None:
-    ctx = await context_for(uow, data.loan_id)
-    case = await ctx.cases.unresolved_for_loan(data.loan_id)
+def waves(items: Iterable, loan_of) -> list[list]:
+    """The n-th wave holds each loan's n-th item: no wave has two of one loan, and a loan's items keep
+    their order from wave to wave. Different loans share nothing, so their order does not matter."""
+    result: list[list] = []
+    seen: dict[str, int] = {}
+    for item in items:
+        loan = loan_of(item)
+        n = seen[loan] = seen.get(loan, -1) + 1
+        if n == len(result):
+            result.append([])
+        result[n].append(item)
+    return result
+
+
+@dataclass
+class OverdueWave:
+    """What deciding on a wave of LoanOverdue needs from the database, loaded for all its loans at once."""
+
+    policy: VersionedPolicy
+    profiles: dict[str, LoanProfile]
+    open_cases: dict[str, Case]
+    past: dict[str, tuple[int, datetime | None]]
+    early: dict[str, datetime]
+
+    def cleared_since(self, loan_id: str, at: datetime) -> bool:
+        """Whether the loan was cleared at or after `at`: by a resolved case, or before any case existed."""
+        resolved_at = self.past.get(loan_id, (0, None))[1]
+        early = self.early.get(loan_id)
+        return (resolved_at is not None and resolved_at >= at) or (early is not None and early >= at)
+
+
+async def on_loan_overdue_batch(uow: UnitOfWork, events: list[tuple[CloudEvent, LoanOverdue]]) -> None:
+    for wave in waves((data for _, data in events), lambda data: data.loan_id):
+        await overdue_wave(uow, wave)
+
+
+async def overdue_wave(uow: UnitOfWork, notices: list[LoanOverdue]) -> None:
+    loaded, writes = await load_overdue_wave(uow, [n.loan_id for n in notices])
+    now = uow.clock.now()
+    for notice in notices:
+        ctx = Context(uow, loaded.policy, borrower_of(loaded.profiles.get(notice.loan_id)), now, writes)
+        await on_notice(notice, loaded, ctx)
+    await TimerRepository(uow.session).cancel_pre_due_of_loans(
+        [case.loan_id for case in writes.cases], "the loan is overdue: the case's reminders take over")
+    await writes.write(uow)
+
+
+async def load_overdue_wave(uow: UnitOfWork, loan_ids: list[str]) -> tuple[OverdueWave, Writes]:
+    session, cases = uow.session, CaseRepository(uow.session)
+    open_cases = await cases.unresolved_for_loans(loan_ids)
+    case_ids = [case.id for case in open_cases.values()]
+    loaded = OverdueWave(
+        policy=await PolicyRepository(session).active(),
+        profiles=await LoanRepository(session).get_many(loan_ids),
+        open_cases=open_cases,
+        past=await cases.past_of_loans([loan for loan in loan_ids if loan not in open_cases]),
+        early=await cases.early_clearances([loan for loan in loan_ids if loan not in open_cases]),
+    )
+    sent = await TimerRepository(session).reminders_sent_to_cases(case_ids, uow.clock.now() - timedelta(days=7))
+    return loaded, Writes(sent=sent)
+
+
+async def on_notice(data: LoanOverdue, loaded: OverdueWave, ctx: Context) -> None:
+    case = loaded.open_cases.get(data.loan_id)
     if case is not None:
         return await update_case(case, data, ctx)
-    if await ctx.cases.resolved_since(data.loan_id, data.as_of):
+    if loaded.cleared_since(data.loan_id, data.as_of):
         log.info("LoanOverdue older than the loan's last clearance; ignored", extra={"loan_id": data.loan_id})
         return
-    await open_case(data, ctx)
+    await open_case(data, ctx, past_cures=loaded.past.get(data.loan_id, (0, None))[0])
 
 
-async def open_case(data: LoanOverdue, ctx: Context) -> None:
+async def open_case(data: LoanOverdue, ctx: Context, *, past_cures: int) -> None:
+    """A new case; the caller cancels the loan's pre-due reminders and writes it (ctx.writes)."""
     case = Case(
         id=uuid.uuid4(), status="open", broken_promises=0, opened_at=ctx.now, stage="reminder",
-        contact_outcomes={}, failed_contacts=0, past_cures=len(await ctx.cases.for_loan(data.loan_id)),
+        contact_outcomes={}, failed_contacts=0, past_cures=past_cures,
+        resolved_at=None, resolution=None, paused_until=None, pause_reason=None,
     )
     observe(case, data, ctx)
-    ctx.cases.add(case)
+    ctx.writes.opened(case)
     record(ctx, case, "opened", f"loan {data.loan_id} is {data.days_past_due} days past due, {data.overdue_amount} {data.currency} overdue")
-    await ctx.timers.cancel_pre_due(case.loan_id, "the loan is overdue: the case's reminders take over")
     casework.refresh_risk(case, ctx)
     # A new case has no stage yet: it enters even `reminder`, so its first action fires now.
     await casework.reconsider(case, ctx, replan=True, sent=[], new=True)
@@ -78,17 +152,38 @@ async def on_overdue_cleared(uow: UnitOfWork, event: CloudEvent, data: OverdueCl
         await casework.plan_pre_due_reminders(ctx, profile)
 
 
-async def on_loan_booked(uow: UnitOfWork, event: CloudEvent, data: LoanBooked) -> None:
+async def on_loan_booked_batch(uow: UnitOfWork, events: list[tuple[CloudEvent, LoanBooked]]) -> None:
     """Keep where and how the borrower is reached (no name, phone or e-mail) and the due dates."""
-    loans = LoanRepository(uow.session)
-    await loans.save(profile_values(data))
-    ctx = await context_for(uow, data.loan_id)
-    case = await ctx.cases.unresolved_for_loan(data.loan_id)
-    if case is None:
-        return await casework.plan_pre_due_reminders(ctx, await loans.get(data.loan_id))
+    for wave in waves((data for _, data in events), lambda data: data.loan_id):
+        await booked_wave(uow, wave)
+
+
+async def booked_wave(uow: UnitOfWork, bookings: list[LoanBooked]) -> None:
+    profiles = [profile_values(data) for data in bookings]
+    await LoanRepository(uow.session).save_many(profiles)
+    policy = await PolicyRepository(uow.session).active()
+    open_cases = await CaseRepository(uow.session).unresolved_for_loans([p["loan_id"] for p in profiles])
+    writes, now = Writes(), uow.clock.now()
+    fresh = [p for p in profiles if p["loan_id"] not in open_cases]
+    await TimerRepository(uow.session).cancel_pre_due_of_loans([p["loan_id"] for p in fresh], "replanned")
+    for profile in fresh:
+        ctx = Context(uow, policy, borrower_in(profile), now, writes)
+        writes.timers += casework.pre_due_timers(ctx, profile["loan_id"], profile["borrower_id"], profile["due_dates"])
+    for data in bookings:
+        if data.loan_id in open_cases:
+            ctx = Context(uow, policy, borrower_in(profile_values(data)), now, writes)
+            await speak_their_language(open_cases[data.loan_id], data, ctx)
+    await writes.write(uow)
+
+
+async def speak_their_language(case: Case, data: LoanBooked, ctx: Context) -> None:
     # The overdue notice came first (another topic, no order between them): speak the borrower's language now.
     changed = await ctx.timers.set_locale(case.id, data.borrower.locale)
     record(ctx, case, "updated", f"loan booked: locale {data.borrower.locale}, {changed} pending timers updated")
+
+
+def borrower_in(profile: dict) -> BorrowerContext:
+    return BorrowerContext(profile["locale"], profile["timezone"], profile["region"])
 
 
 def profile_values(data: LoanBooked) -> dict:
@@ -105,7 +200,10 @@ def profile_values(data: LoanBooked) -> dict:
 
 
 HANDLERS = {
-    "LoanOverdue": on_loan_overdue,
+    "LoanOverdue": Batched(on_loan_overdue_batch),
     "OverdueCleared": on_overdue_cleared,
-    "LoanBooked": on_loan_booked,
+    "LoanBooked": Batched(on_loan_booked_batch),
+    "LoanClosed": on_loan_closed,
+    "RepaymentFailed": on_repayment_failed,
+    "RepaymentReceived": Batched(on_repayment_received_batch),
 }

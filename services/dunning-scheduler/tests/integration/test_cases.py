@@ -1,6 +1,8 @@
 """Cases opened, escalated and resolved from the bus, against real PostgreSQL and a real broker."""
 
-from scheduler_testkit import cleared, eventually, new_loan_id, overdue
+from datetime import timedelta
+
+from scheduler_testkit import START, cleared, eventually, new_loan_id, overdue
 
 
 async def test_an_overdue_loan_opens_a_case_and_requests_an_sms(scheduler):
@@ -88,3 +90,23 @@ async def test_a_clearance_that_overtook_its_overdue_notice_opens_no_case(schedu
 
     assert await scheduler.cases(loan_id) == []
     assert await scheduler.bus.reminders(loan_id) == []
+
+
+async def test_many_loans_at_once_each_get_a_case_and_a_loans_later_notice_applies_after_its_first(scheduler):
+    loans = [new_loan_id() for _ in range(20)]
+    escalating = loans[0]
+    sent = [await scheduler.bus.send("LoanOverdue", overdue(loan_id, 1)) for loan_id in loans]
+    later = overdue(escalating, 16, as_of=START + timedelta(days=15))
+    sent.append(await scheduler.bus.send("LoanOverdue", later))
+    await scheduler.handled(*sent)
+    scheduler.clock.advance(days=15)
+    await scheduler.settled()
+
+    assert [len(await scheduler.cases(loan_id)) for loan_id in loans] == [1] * len(loans)
+    case = await scheduler.case_of(escalating)
+    [escalation] = await eventually(lambda: scheduler.bus.escalations(escalating), what="CaseEscalated to phone")
+    assert (case["stage"], case["days_past_due"]) == ("phone", 16)
+    assert (escalation["from_stage"], escalation["to_stage"]) == ("reminder", "phone")
+    kinds = [h["kind"] for h in case["history"]]
+    assert kinds.index("opened") < kinds.index("updated") < kinds.index("escalated")
+    assert {"push", "sms"} <= {r["channel"] for r in await scheduler.bus.reminders(loans[1])}

@@ -1,24 +1,55 @@
-"""The timer loop's hot path on the driver connection of the unit of work's own transaction: one
-statement claims a batch, one COPY writes its outbox rows. No ORM and no JSON parsing per timer: a
-reminder's event data was validated and serialised when it was planned."""
+"""The timer loop's hot path on the driver connection of the unit of work's own transaction: ONE
+statement claims a batch, marks it fired, writes a ReminderRequested to the outbox for each reminder and
+an agent task for each call or visit. No ORM, no JSON parsing and no event rows through Python: a
+reminder's event data was validated and serialised when it was planned, and the envelope around it is
+built by PostgreSQL, as `firing.outbox_row` builds it for the few timers planned before that."""
 
 from datetime import datetime
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-CLAIM_DUE = """
-UPDATE timers AS t SET status = 'fired', fired_at = $1
-FROM (
+# The envelope of firing.outbox_row, byte for byte the same shape; ids and span ids are random uuids' hex.
+FIRE_DUE = """
+WITH due AS (
     SELECT id FROM timers
     WHERE status = 'pending' AND due_at <= $1 AND kind = ANY($3::text[])
     ORDER BY due_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED
-) AS due
-WHERE t.id = due.id
-RETURNING t.id, t.reminder_id, t.case_id, t.loan_id, t.kind, t.due_at, t.event, t.payload ->> 'trace_id' AS trace_id,
-          CASE WHEN t.kind <> 'reminder' OR t.event IS NULL THEN t.payload END AS task
+), fired AS (
+    UPDATE timers AS t SET status = 'fired', fired_at = $1
+    FROM due
+    WHERE t.id = due.id
+    RETURNING t.id, t.reminder_id, t.case_id, t.loan_id, t.kind, t.due_at, t.event, t.payload
+), reminders AS (
+    SELECT f.id, f.loan_id, f.event, gen_random_uuid()::text AS event_id,
+           '00-' || coalesce(f.payload ->> 'trace_id', replace(gen_random_uuid()::text, '-', '')) || '-'
+               || substr(replace(gen_random_uuid()::text, '-', ''), 1, 16) || '-01' AS traceparent
+    FROM fired AS f
+    WHERE f.kind = 'reminder' AND f.event IS NOT NULL
+), outboxed AS (
+    INSERT INTO outbox (topic, key, value, headers, event_type, event_id)
+    SELECT $4, convert_to(r.loan_id, 'UTF8'),
+           convert_to('{"specversion":"1.0","id":"' || r.event_id || '","source":' || $5 || ',"type":"ReminderRequested",'
+               || '"time":"' || $6 || '","subject":' || to_json(r.loan_id)::text || ',"datacontenttype":"application/json",'
+               || '"traceparent":"' || r.traceparent || '","data":' || r.event || '}', 'UTF8'),
+           jsonb_build_array(jsonb_build_array('traceparent', r.traceparent)), 'ReminderRequested', r.event_id
+    FROM reminders AS r
+    ORDER BY r.id
+), tasks AS (
+    INSERT INTO agent_tasks (id, timer_id, case_id, loan_id, kind, template, stage, priority, risk_points,
+                             overdue_amount, status, created_at)
+    SELECT gen_random_uuid(), f.id, c.id, c.loan_id, f.kind, f.payload ->> 'template', f.payload ->> 'stage',
+           c.risk_points, c.risk_points, c.overdue_amount, 'queued', $1
+    FROM fired AS f
+    JOIN cases AS c ON c.id = f.case_id
+    WHERE f.kind <> 'reminder'
+    ON CONFLICT (timer_id) DO NOTHING
+)
+SELECT f.id, f.reminder_id, f.case_id, f.loan_id, f.kind, f.due_at,
+       f.payload ->> 'trace_id' AS trace_id, CASE WHEN f.kind = 'reminder' AND f.event IS NULL THEN f.payload END AS task
+FROM fired AS f
 """
 
 OUTBOX_COLUMNS = ("topic", "key", "value", "headers", "event_type", "event_id")
@@ -31,32 +62,16 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     return raw.driver_connection
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int, kinds: tuple[str, ...]) -> list[asyncpg.Record]:
-    """Mark up to `limit` due timers fired and return them. Rows another replica holds are skipped, so
-    replicas share the due timers and none is claimed twice; the marks commit with what the caller writes."""
-    return await (await driver_connection(session)).fetch(CLAIM_DUE, now, limit, list(kinds))
+async def fire_due(
+    session: AsyncSession, now: datetime, limit: int, kinds: tuple[str, ...], *, topic: str, source_json: str
+) -> list[asyncpg.Record]:
+    """Fire up to `limit` due timers in one statement (see FIRE_DUE) and return them; `task` is set only
+    on a reminder planned without its event text, whose outbox row the caller still has to write."""
+    connection = await driver_connection(session)
+    return await connection.fetch(FIRE_DUE, now, limit, list(kinds), topic, source_json, now.isoformat())
 
 
 async def copy_to_outbox(session: AsyncSession, rows: list[tuple]) -> None:
     """Outbox rows (OUTBOX_COLUMNS) by COPY, in the same transaction as the claim."""
     if rows:
         await (await driver_connection(session)).copy_records_to_table("outbox", records=rows, columns=OUTBOX_COLUMNS)
-
-
-QUEUE_TASKS = """
-INSERT INTO agent_tasks (id, timer_id, case_id, loan_id, kind, template, stage, priority, risk_points,
-                         overdue_amount, status, created_at)
-SELECT gen_random_uuid(), t.timer_id, c.id, c.loan_id, t.kind, t.template, t.stage, c.risk_points, c.risk_points,
-       c.overdue_amount, 'queued', $6
-FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[]) AS t(timer_id, case_id, kind, template, stage)
-JOIN cases AS c ON c.id = t.case_id
-ON CONFLICT (timer_id) DO NOTHING
-"""
-
-
-async def queue_agent_tasks(session: AsyncSession, timers: list[asyncpg.Record], now: datetime) -> None:
-    """One task per fired agent timer, ranked by the case's risk score and overdue amount as they are now."""
-    if not timers:
-        return
-    columns = list(zip(*[(t["id"], t["case_id"], t["kind"], t["task"]["template"], t["task"]["stage"]) for t in timers]))
-    await (await driver_connection(session)).execute(QUEUE_TASKS, *columns, now)

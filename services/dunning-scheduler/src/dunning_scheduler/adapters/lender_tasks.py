@@ -1,8 +1,7 @@
-"""The agent queue as a token bound to one lender sees it: only tasks of that lender's cases."""
+"""The agent queue as a token bound to one lender sees it: only tasks of that lender's cases (claiming,
+for all tokens, is adapters/agent_queue.py)."""
 
-from datetime import datetime
-
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_scheduler.adapters.orm import AgentTask, Case
@@ -22,26 +21,6 @@ class LenderTasks:
         query = select(AgentTask).where(AgentTask.status == "queued", self.of_lender())
         query = query.where(AgentTask.kind == kind) if kind else query
         return list(await self.session.scalars(query.order_by(*ORDER).limit(limit)))
-
-    async def claim(self, kinds: list[str], agent: str, now: datetime, limit: int) -> list[AgentTask]:
-        """As AgentTaskRepository.claim, within the lender's cases."""
-        top = (
-            select(AgentTask.id)
-            .where(AgentTask.status == "queued", AgentTask.kind.in_(kinds), self.of_lender())
-            .order_by(*ORDER)
-            .limit(limit)
-            .with_for_update(of=AgentTask, skip_locked=True)
-            .scalar_subquery()
-        )
-        statement = (
-            update(AgentTask)
-            .where(AgentTask.id.in_(top))
-            .values(status="claimed", claimed_by=agent, claimed_at=now)
-            .returning(AgentTask)
-            .execution_options(synchronize_session=False)
-        )
-        claimed = list(await self.session.scalars(statement))
-        return sorted(claimed, key=lambda t: (-t.risk_points, -t.overdue_amount, t.created_at))
 
     async def belongs(self, task: AgentTask) -> bool:
         return await self.session.scalar(select(Case.lender).where(Case.id == task.case_id)) == self.lender

@@ -3,11 +3,13 @@
 import uuid
 from datetime import datetime
 
+from pydantic_core import to_json
 from sqlalchemy import Text, cast, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_scheduler.adapters.firing_sql import driver_connection
 from dunning_scheduler.adapters.orm import AgentTask, Case, EarlyClearance, HistoryEntry, Hold, LoanProfile, PolicyRow, Promise, Timer
 from dunning_scheduler.domain.default_policy import DEFAULT_POLICY
 from dunning_scheduler.domain.policy import Policy, VersionedPolicy
@@ -15,17 +17,22 @@ from dunning_scheduler.domain.policy import Policy, VersionedPolicy
 # Concurrent policy writes queue on this lock, so versions are given out one by one.
 POLICY_LOCK = 0x706F6C69  # "poli"
 
+# Validated policies by their stored text: a version never changes once written, and validating the
+# document costs more than reading it, on every event. Keyed by the text, not the version alone, since
+# one process may talk to several databases (tests).
+_VALIDATED: dict[tuple[int, str], Policy] = {}
+
 
 class PolicyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def active(self) -> VersionedPolicy:
-        row = await self._latest()
+        row = await self._latest_text()
         if row is None:
             await self._seed_default()
-            row = await self._latest()
-        return VersionedPolicy(version=row.version, policy=Policy.model_validate(row.document))
+            row = await self._latest_text()
+        return VersionedPolicy(version=row[0], policy=validated(*row))
 
     async def activated_at(self, version: int) -> datetime | None:
         return await self.session.scalar(select(PolicyRow.created_at).where(PolicyRow.version == version))
@@ -40,10 +47,24 @@ class PolicyRepository:
     async def _latest(self) -> PolicyRow | None:
         return await self.session.scalar(select(PolicyRow).order_by(PolicyRow.version.desc()).limit(1))
 
+    async def _latest_text(self) -> tuple[int, str] | None:
+        query = select(PolicyRow.version, cast(PolicyRow.document, Text)).order_by(PolicyRow.version.desc()).limit(1)
+        row = (await self.session.execute(query)).first()
+        return (row[0], row[1]) if row else None
+
     async def _seed_default(self) -> None:
         document = DEFAULT_POLICY.model_dump(mode="json")
         statement = insert(PolicyRow).values(version=1, document=document, created_at=func.now(), created_by="default")
         await self.session.execute(statement.on_conflict_do_nothing())
+
+
+def validated(version: int, document: str) -> Policy:
+    key = (version, document)
+    if key not in _VALIDATED:
+        if len(_VALIDATED) > 64:
+            _VALIDATED.clear()
+        _VALIDATED[key] = Policy.model_validate_json(document)
+    return _VALIDATED[key]
 
 
 class LoanRepository:
@@ -52,6 +73,16 @@ class LoanRepository:
 
     async def get(self, loan_id: str) -> LoanProfile | None:
         return await self.session.get(LoanProfile, loan_id)
+
+    async def get_many(self, loan_ids: list[str]) -> dict[str, LoanProfile]:
+        query = select(LoanProfile).where(LoanProfile.loan_id.in_(loan_ids))
+        return {profile.loan_id: profile for profile in await self.session.scalars(query)}
+
+    async def save_many(self, rows: list[dict]) -> None:
+        """Upsert profiles of distinct loans (one statement cannot touch a row twice)."""
+        statement = insert(LoanProfile).values(rows)
+        changed = {k: statement.excluded[k] for k in rows[0] if k != "loan_id"}
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["loan_id"], set_=changed))
 
     async def save(self, values: dict) -> None:
         statement = insert(LoanProfile).values(**values)
@@ -66,6 +97,23 @@ class CaseRepository:
     async def unresolved_for_loan(self, loan_id: str) -> Case | None:
         query = select(Case).where(Case.loan_id == loan_id, Case.status != "resolved").with_for_update()
         return await self.session.scalar(query)
+
+    async def unresolved_for_loans(self, loan_ids: list[str]) -> dict[str, Case]:
+        query = select(Case).where(Case.loan_id.in_(loan_ids), Case.status != "resolved").with_for_update()
+        return {case.loan_id: case for case in await self.session.scalars(query)}
+
+    async def past_of_loans(self, loan_ids: list[str]) -> dict[str, tuple[int, datetime | None]]:
+        """Per loan with any case: how many cases it had, and when the latest was resolved."""
+        query = (
+            select(Case.loan_id, func.count(), func.max(Case.resolved_at))
+            .where(Case.loan_id.in_(loan_ids))
+            .group_by(Case.loan_id)
+        )
+        return {loan_id: (count, latest) for loan_id, count, latest in await self.session.execute(query)}
+
+    async def early_clearances(self, loan_ids: list[str]) -> dict[str, datetime]:
+        query = select(EarlyClearance.loan_id, EarlyClearance.cleared_at).where(EarlyClearance.loan_id.in_(loan_ids))
+        return dict((await self.session.execute(query)).all())
 
     async def resolved_since(self, loan_id: str, at: datetime) -> bool:
         """Whether the loan was cleared at or after `at`: by a resolved case, or before any case existed."""
@@ -101,12 +149,16 @@ class CaseRepository:
 
 
 class TimerRepository:
-    def __init__(self, session: AsyncSession, on_added=lambda: None) -> None:
+    def __init__(self, session: AsyncSession, on_added=lambda: None, buffer: list[dict] | None = None) -> None:
         self.session = session
         self._on_added = on_added
+        # A run of events gathers its new timers here; BulkWriter writes them all at once.
+        self._buffer = buffer
 
     async def add(self, rows: list[dict]) -> None:
-        if rows:
+        if rows and self._buffer is not None:
+            self._buffer.extend(rows)
+        elif rows:
             await self.session.execute(insert(Timer), rows)
             self._on_added()
 
@@ -148,6 +200,23 @@ class TimerRepository:
             .group_by(Timer.case_id)
         )
         return dict((await self.session.execute(query)).all())
+
+    async def cancel_pre_due_of_loans(self, loan_ids: list[str], reason: str) -> None:
+        pending = Timer.loan_id.in_(loan_ids) & (Timer.status == "pending") & Timer.case_id.is_(None)
+        if loan_ids:
+            await self._cancel(pending, reason)
+
+    async def reminders_sent_to_cases(self, case_ids: list[uuid.UUID], since: datetime) -> dict[uuid.UUID, list[datetime]]:
+        """reminders_sent_since for many cases in one query; every case has an entry."""
+        sent: dict[uuid.UUID, list[datetime]] = {case_id: [] for case_id in case_ids}
+        if not case_ids:
+            return sent
+        query = select(Timer.case_id, Timer.payload["not_before"].astext).where(
+            Timer.case_id.in_(case_ids), Timer.status == "fired", Timer.kind == "reminder", Timer.fired_at >= since
+        )
+        for case_id, not_before in await self.session.execute(query):
+            sent[case_id].append(datetime.fromisoformat(not_before))
+        return sent
 
     async def reminders_sent_since(self, case_id: uuid.UUID, since: datetime) -> list[datetime]:
         """When the case's fired reminders were due to reach the borrower (for the caps)."""
@@ -259,3 +328,45 @@ class TimerClaims:
             .execution_options(synchronize_session=False)
         )
         return await self.session.scalar(statement)
+
+
+CASE_COLUMNS = tuple(column.name for column in Case.__table__.columns)
+JSON_CASE_COLUMNS = {"risk_factors", "contact_outcomes"}
+HISTORY_COLUMNS = ("case_id", "at", "kind", "stage", "policy_version", "reason", "details")
+TIMER_COLUMNS = ("reminder_id", "case_id", "loan_id", "kind", "due_at", "payload", "event", "created_at")
+
+
+class BulkWriter:
+    """A run's new rows by COPY, on the session's own connection and inside its transaction: one
+    statement per table however many cases the run opened. JSON columns go as text (the driver
+    connection's jsonb codec takes text)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def cases(self, cases: list[Case]) -> None:
+        records = [tuple(_column(case, name) for name in CASE_COLUMNS) for case in cases]
+        await self._copy("cases", CASE_COLUMNS, records)
+
+    async def history(self, entries: list[dict]) -> None:
+        records = [tuple(json_text(e[n]) if n == "details" else e[n] for n in HISTORY_COLUMNS) for e in entries]
+        await self._copy("case_history", HISTORY_COLUMNS, records)
+
+    async def timers(self, rows: list[dict]) -> None:
+        records = [tuple(json_text(r[n]) if n == "payload" else r[n] for n in TIMER_COLUMNS) for r in rows]
+        await self._copy("timers", TIMER_COLUMNS, records)
+
+    async def _copy(self, table: str, columns: tuple[str, ...], records: list[tuple]) -> None:
+        if records:
+            connection = await driver_connection(self.session)
+            await connection.copy_records_to_table(table, records=records, columns=columns)
+
+
+def _column(case: Case, name: str):
+    value = getattr(case, name)
+    return json_text(value) if name in JSON_CASE_COLUMNS else value
+
+
+def json_text(value) -> str:
+    # pydantic-core's encoder: the same JSON as json.dumps for these plain values, several times faster.
+    return to_json(value).decode()

@@ -26,6 +26,10 @@ class Scenario:
     loan_id: str = "simulation"
     lender: str = ""
     product: str = ""
+    # A real case's standing: its stage (the run starts there) and what its risk score and ladder know.
+    stage: str | None = None
+    risk_band: str | None = None
+    failed_contacts: int = 0
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,10 @@ class TimelineEntry:
 
 class Simulation:
     def __init__(self, policy: Policy, scenario: Scenario, start: datetime) -> None:
-        risk = score(max(scenario.days_past_due, 0), scenario.overdue_amount, scenario.broken_promises)
+        band = scenario.risk_band or score(max(scenario.days_past_due, 0), scenario.overdue_amount, scenario.broken_promises).band
         profile = CaseProfile(
             scenario.loan_id, scenario.lender, scenario.product, scenario.overdue_amount,
-            max(scenario.days_past_due, 0), risk.band,
+            max(scenario.days_past_due, 0), band,
         )
         self.resolved = resolve(policy, profile)
         self.policy, self.scenario = self.resolved.policy, scenario
@@ -58,7 +62,9 @@ class Simulation:
     def run(self, start: datetime, days: int) -> list[TimelineEntry]:
         end = start + timedelta(days=days)
         if self.scenario.days_past_due >= 1:
-            self._decide(start)
+            # A case already in a stage carries on with that stage's actions, as a resumed case does.
+            self.stage = self.scenario.stage
+            self._decide(start, replan=self.stage is not None)
         else:
             self._push(plan_pre_due(self.policy, [self.calendar.day_zero], self.scenario.timezone, start))
             self._push([PlannedAction("review", self.calendar.opening(1), "reminder", 1, "the first day past due")])
@@ -68,10 +74,10 @@ class Simulation:
 
     def _situation(self, at: datetime) -> Situation:
         s = self.scenario
-        return Situation(self.calendar.days_past_due(at), s.overdue_amount, s.broken_promises)
+        return Situation(self.calendar.days_past_due(at), s.overdue_amount, s.broken_promises, s.failed_contacts)
 
-    def _decide(self, at: datetime) -> None:
-        decision = decide(self.policy, self.stage, self._situation(at), self.calendar, at, self.sent)
+    def _decide(self, at: datetime, replan: bool = False) -> None:
+        decision = decide(self.policy, self.stage, self._situation(at), self.calendar, at, self.sent, replan=replan)
         if decision is None:
             day = next_escalation_day(self.policy, self.stage, self._situation(at))
             return self._push(plan_review(day, self.stage, self.calendar))

@@ -21,14 +21,21 @@ async def queue(
     who: Principal = Depends(require_scope("cases:read")),
 ):
     """Queued tasks, highest risk first, then the larger overdue amount (a lender's token: its own only)."""
-    async with request.app.state.runtime.uow() as uow:
-        return {"items": [task_view(t) for t in await agent_work.queue(uow, kind, limit, who.lender)]}
+    """Each task says whether it `waiting` and why: the borrower's contact window or today's call caps."""
+    runtime = request.app.state.runtime
+    async with runtime.uow() as uow:
+        tasks = await agent_work.queue(uow, kind, limit, who.lender)
+        waits = await agent_work.waits(uow, tasks, runtime.settings) if tasks else {}
+        return {"items": [task_view(t, waits.get(t.id)) for t in tasks]}
 
 
 @agent_router.post("/claim", responses=problem_responses(body=True))
 async def claim(request: Request, body: ClaimIn, who: Principal = Depends(require_scope("cases:write"))):
-    async with request.app.state.runtime.uow() as uow:
-        tasks = await agent_work.claim(uow, body.agent_id, list(body.kinds), body.limit, who.lender)
+    """Tasks whose borrower may not be contacted now (night in the borrower's time zone, today's calls at
+    the caps) are passed over: fewer than `limit`, or none, can come back."""
+    runtime = request.app.state.runtime
+    async with runtime.uow() as uow:
+        tasks = await agent_work.claim(uow, body.agent_id, list(body.kinds), body.limit, who.lender, runtime.settings)
         await uow.commit()
         return {"items": [task_view(t) for t in tasks]}
 

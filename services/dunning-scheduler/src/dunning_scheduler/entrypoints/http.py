@@ -10,6 +10,7 @@ from dunning_platform.auth import Principal, require_scope
 from dunning_platform.errors import Conflict, NotFound
 from dunning_platform.problems import problem_responses
 from dunning_scheduler import pauses, plans
+from dunning_scheduler.simulated_loans import known_loan, with_given
 from dunning_scheduler.adapters.holds import HoldLookup, kept_promises
 from dunning_scheduler.adapters.orm import Case
 from dunning_scheduler.adapters.plans import LoanHistory, PlanRepository
@@ -29,6 +30,7 @@ from dunning_scheduler.entrypoints.schemas import (
     merged_history,
     pending_view,
     plan_view,
+    situation_view,
     timeline_view,
 )
 
@@ -175,18 +177,31 @@ async def put_policy(request: Request, body: PolicyIn, who: Principal = Depends(
     return {"version": version, "activated_at": uow.clock.now(), **document.model_dump(mode="json")}
 
 
-@policy_router.post("/simulate", responses=problem_responses(body=True))
-async def simulate_policy(request: Request, body: SimulateIn, _=Depends(require_scope("cases:read"))):
+SIMULATE_PROBLEMS = {
+    404: "`loan` names only a loan_id, and the scheduler knows no such loan (or it is another lender's)",
+    409: "the loan has no open case and no due date ahead: give days_past_due",
+}
+
+
+@policy_router.post("/simulate", responses=problem_responses(SIMULATE_PROBLEMS, body=True))
+async def simulate_policy(request: Request, body: SimulateIn, who: Principal = Depends(require_scope("cases:read"))):
+    """A situation by hand, or a real loan by `loan_id` alone (its open case, else its booking)."""
     async with _uow(request) as uow:
         active = await PolicyRepository(uow.session).active()
         start = body.start or uow.clock.now()
-    policy, version = (body.policy, None) if body.policy else (active.policy, active.version)
-    loan = body.loan
-    scenario = Scenario(
+        policy, version = (body.policy, None) if body.policy else (active.policy, active.version)
+        loan = body.loan
+        known = await known_loan(uow, loan.loan_id, who.lender, policy, start) if loan.from_the_loan() else None
+        scenario = with_given(known.scenario, loan.given()) if known else hand_written(loan)
+        timeline, resolved = simulate_resolved(policy, scenario, start, body.days)
+        return {
+            "policy_version": version, "start": start, "days": body.days, "segment": resolved.segment, "arm": resolved.arm,
+            "situation": situation_view(scenario, known),
+            "timeline": [timeline_view(e) for e in timeline],
+        }
+
+
+def hand_written(loan) -> Scenario:
+    return Scenario(
         loan.days_past_due, loan.overdue_amount, loan.timezone, loan.broken_promises, loan.loan_id, loan.lender, loan.product
     )
-    timeline, resolved = simulate_resolved(policy, scenario, start, body.days)
-    return {
-        "policy_version": version, "start": start, "days": body.days, "segment": resolved.segment, "arm": resolved.arm,
-        "timeline": [timeline_view(e) for e in timeline],
-    }

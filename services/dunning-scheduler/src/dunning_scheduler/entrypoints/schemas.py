@@ -8,10 +8,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from dunning_contracts.types import Currency, Money, PositiveMoney
 from dunning_scheduler.adapters.orm import AgentTask, Case, HistoryEntry, Hold, LoanHistoryEntry, RepaymentPlan, Timer
 from dunning_scheduler.agent_work import OUTCOMES
+from dunning_scheduler.domain.agent_contact import Wait
 from dunning_scheduler.domain.borrower import known_timezone
 from dunning_scheduler.domain.pauses import HOLD_REASONS
 from dunning_scheduler.domain.policy import Policy
-from dunning_scheduler.domain.simulation import TimelineEntry
+from dunning_scheduler.domain.simulation import Scenario, TimelineEntry
+from dunning_scheduler.simulated_loans import KnownLoan
 
 # PostgreSQL text cannot hold NUL: refuse it with a 422 instead of failing on the insert.
 NO_NUL = r"^[^\x00]*$"
@@ -91,8 +93,13 @@ class PolicyIn(Policy):
 
 
 class LoanSituation(Body):
-    days_past_due: int = Field(ge=-60, le=3650, description="below 1: the installment falls due in that many days")
-    overdue_amount: Money
+    """A situation by hand, or a loan the scheduler knows by `loan_id` alone: then its open case (or,
+    before one, its booking) fills what is left out, and what is given wins."""
+
+    days_past_due: int | None = Field(
+        default=None, ge=-60, le=3650, description="below 1: the installment falls due in that many days"
+    )
+    overdue_amount: Money | None = None
     currency: Currency = "CNY"
     broken_promises: int = Field(default=0, ge=0, le=100)
     timezone: str = "Asia/Shanghai"
@@ -107,6 +114,20 @@ class LoanSituation(Body):
             raise ValueError(f"{value!r} is not an IANA time zone")
         return value
 
+    @model_validator(mode="after")
+    def _by_hand_or_a_known_loan(self) -> "LoanSituation":
+        if self.from_the_loan() and "loan_id" not in self.model_fields_set:
+            raise ValueError("give days_past_due and overdue_amount, or the loan_id of a loan the scheduler knows")
+        return self
+
+    def from_the_loan(self) -> bool:
+        return self.days_past_due is None or self.overdue_amount is None
+
+    def given(self) -> dict[str, Any]:
+        """The situation fields the request states, by their names in the simulation's Scenario."""
+        names = {"days_past_due", "overdue_amount", "broken_promises", "timezone", "lender", "product"}
+        return {name: getattr(self, name) for name in self.model_fields_set & names if getattr(self, name) is not None}
+
 
 class SimulateIn(Body):
     loan: LoanSituation
@@ -119,6 +140,25 @@ def timeline_view(entry: TimelineEntry) -> dict[str, Any]:
     view = {"at": entry.at, "day": entry.day, "kind": entry.kind, "stage": entry.stage, "reason": entry.reason}
     if entry.template:
         view |= {"channel": entry.channel, "template": entry.template}
+    return view
+
+
+def situation_view(scenario: Scenario, known: KnownLoan | None) -> dict[str, Any]:
+    """What the dry run started from, and where it came from: the request, the loan's case, or its booking."""
+    view = {
+        "source": known.source if known else "request",
+        "loan_id": scenario.loan_id,
+        "days_past_due": scenario.days_past_due,
+        "overdue_amount": str(scenario.overdue_amount),
+        "broken_promises": scenario.broken_promises,
+        "timezone": scenario.timezone,
+        "lender": scenario.lender,
+        "product": scenario.product,
+        "stage": scenario.stage,
+        "risk_band": scenario.risk_band,
+    }
+    if known and known.case is not None:
+        view |= {"case_id": str(known.case.id), "case_status": known.case.status}
     return view
 
 
@@ -206,8 +246,8 @@ def pending_view(timer: Timer) -> dict[str, Any]:
     return view
 
 
-def task_view(task: AgentTask) -> dict[str, Any]:
-    return {
+def task_view(task: AgentTask, wait: Wait | None = None) -> dict[str, Any]:
+    view = {
         "task_id": str(task.id),
         "case_id": str(task.case_id),
         "loan_id": task.loan_id,
@@ -223,6 +263,9 @@ def task_view(task: AgentTask) -> dict[str, Any]:
         "completed_at": task.completed_at,
         "outcome": task.outcome,
     }
+    if task.status == "queued":
+        view["waiting"] = {"reason": wait.reason, "until": wait.until} if wait else None
+    return view
 
 
 def plan_view(plan: RepaymentPlan) -> dict[str, Any]:
