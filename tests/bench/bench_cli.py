@@ -59,7 +59,8 @@ PLAN = (
     Measurement("scheduler", scheduler_timers, (
         Planned("scheduler.timers", "scheduler firing due timers", "baseline.skip_locked", ">= 10,000/s and >= 50%"),
         Planned("scheduler.timers_steady", "scheduler timers, steady", "baseline.skip_locked_steady",
-                "p99 lateness < 1 s"))),
+                "p99 lateness < 1 s"),
+        Planned("baseline.skip_locked_outbox", "bare SKIP LOCKED loop + outbox rows, scheduler's table"))),
     Measurement("notification", services.notification_send, (Planned(
         "notification.send", "notification: guard + provider", "baseline.http", ">= 2,000/s and >= 50%"),)),
     Measurement("scaling", services.ingestion_kafka_scaled, (Planned(

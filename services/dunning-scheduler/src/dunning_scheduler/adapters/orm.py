@@ -66,6 +66,8 @@ class Case(Base):
     __table_args__ = (
         # One open (or paused) case per loan; a new overdue episode after resolution opens a new case.
         Index("uq_cases_loan_unresolved", "loan_id", unique=True, postgresql_where=text("status <> 'resolved'")),
+        # Agent claims count a borrower's calls of the day across the borrower's loans.
+        Index("ix_cases_borrower", "borrower_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

@@ -269,27 +269,6 @@ class AgentTaskRepository:
         order = (AgentTask.risk_points.desc(), AgentTask.overdue_amount.desc(), AgentTask.created_at)
         return list(await self.session.scalars(query.order_by(*order).limit(limit)))
 
-    async def claim(self, kinds: list[str], agent: str, now: datetime, limit: int) -> list[AgentTask]:
-        """The top of the queue for one agent; tasks another agent is claiming right now are skipped."""
-        order = (AgentTask.risk_points.desc(), AgentTask.overdue_amount.desc(), AgentTask.created_at)
-        top = (
-            select(AgentTask.id)
-            .where(AgentTask.status == "queued", AgentTask.kind.in_(kinds))
-            .order_by(*order)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        statement = (
-            update(AgentTask)
-            .where(AgentTask.id.in_(top))
-            .values(status="claimed", claimed_by=agent, claimed_at=now)
-            .returning(AgentTask)
-            .execution_options(synchronize_session=False)
-        )
-        claimed = list(await self.session.scalars(statement))
-        return sorted(claimed, key=lambda t: (-t.risk_points, -t.overdue_amount, t.created_at))
-
     async def get(self, task_id: uuid.UUID, *, lock: bool = False) -> AgentTask | None:
         query = select(AgentTask).where(AgentTask.id == task_id)
         return await self.session.scalar(query.with_for_update() if lock else query)
