@@ -279,6 +279,7 @@ def test_every_metric_on_the_dashboard_is_one_the_services_export():
     for required in (
         "consumer_lag", "outbox_backlog", "outbox_oldest_age_seconds", "scheduler_timer_lateness_seconds_bucket",
         "notification_reminders_total", "notification_suppressions_total", "events_dead_lettered_total",
+        "dlq_messages",
     ):
         assert any(required in expr for expr in exprs), required
 

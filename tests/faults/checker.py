@@ -252,7 +252,7 @@ async def check_notification(db: Database, expected: Expected, provider_url: str
     same = Counter(_logical_reminder(e["data"]) for e in requested)
     report.add("scheduler: each reminder requested once", len(same), len(requested),
                duplicated=[k for k, n in same.items() if n > 1])
-    rows = await db.c.fetch("SELECT reminder_id, status, provider_message_id FROM notification.reminders"
+    rows = await db.c.fetch("SELECT reminder_id, status, reason, provider_message_id FROM notification.reminders"
                             " WHERE loan_id = ANY($1::text[])", list(expected.loans))
     known = {row["reminder_id"]: row for row in rows}
     wanted = {e["data"]["reminder_id"] for e in requested}
@@ -270,7 +270,15 @@ async def check_notification(db: Database, expected: Expected, provider_url: str
         by_reference[record.get("reference")].append(record)
     report.add("provider: one message per sent reminder_id", len(sent), sum(len(by_reference[r]) for r in sent),
                lost=[r for r in sent if not by_reference[r]],
-               duplicated=[r for r, found in by_reference.items() if len(found) > 1 or (r in wanted and r not in sent)])
+               duplicated=[r for r, found in by_reference.items() if len(found) > 1])
+    # Not a second message (the provider keeps one per reference): the borrower got it once, but the
+    # platform recorded and announced the reminder as not sent, so its history and the evidence are wrong.
+    held = [r for r in wanted if by_reference[r]]
+    recorded_sent = set(sent)
+    report.add("notification: a reminder the provider holds is recorded as sent", len(held),
+               sum(r in recorded_sent for r in held),
+               lost=[f"{r} ({known[r]['status']}: {known[r]['reason']})" for r in held if r not in recorded_sent and r in known]
+               + [f"{r} (unknown to notification)" for r in held if r not in known])
     report.facts.append(("provider calls answered as duplicates (a retry after a crash, deduplicated by reference)",
                          sum(r["calls"] - 1 for r in records)))
     report.facts.append(("reminders by status", dict(Counter(row["status"] for row in rows))))

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 
 from dunning_contracts import CloudEvent, dlq_topic, parse_data
@@ -126,6 +126,8 @@ class EventConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._restarting = False
         self._rewinding = False
+        # The partitions this consumer reports lag for: dropped from the gauge once no longer assigned.
+        self._lagging: set[TopicPartition] = set()
 
     def stop(self) -> None:
         self._stopping = True
@@ -166,9 +168,42 @@ class EventConsumer:
                     await self.process(records)
                     # The offset moves only after the database commit: a crash here means a redelivery.
                     await consumer.commit({partition: records[-1].offset + 1})
-                    _record_lag(consumer, self.spec.group_id, partition, records[-1].offset + 1)
+                    self._record_lag(consumer, partition, records[-1].offset + 1)
         finally:
+            self._consumer = None  # its partitions are no longer this consumer's to report
             await consumer.stop()
+
+    def _record_lag(self, consumer: AIOKafkaConsumer, partition: TopicPartition, next_offset: int) -> None:
+        end = consumer.highwater(partition)
+        if end is not None:
+            self._set_lag(partition, end - next_offset)
+
+    def _set_lag(self, partition: TopicPartition, lag: int) -> None:
+        self._lagging.add(partition)
+        CONSUMER_LAG.labels(self.spec.group_id, partition.topic, str(partition.partition)).set(max(lag, 0))
+
+    async def refresh_lag(self) -> None:
+        """Lag of the partitions held now: the broker's end offsets minus the committed ones. Called on a
+        timer, so an idle or hung consumer's lag still moves, and a partition it lost is no longer reported
+        (its new owner reports it). On Tansu an end may fall short by the rest of the last record batch."""
+        consumer = self._consumer
+        assigned = set(consumer.assignment()) if consumer is not None and not self._restarting else set()
+        self._forget_lag(self._lagging - assigned)
+        if not assigned:
+            return
+        ends = await consumer.end_offsets(list(assigned))
+        starts = await consumer.beginning_offsets(list(assigned))
+        for partition in assigned & set(consumer.assignment()):
+            committed = await consumer.committed(partition)
+            self._set_lag(partition, ends[partition] - (committed if committed is not None else starts[partition]))
+
+    def _forget_lag(self, partitions: set[TopicPartition]) -> None:
+        for partition in partitions:
+            self._lagging.discard(partition)
+            try:
+                CONSUMER_LAG.remove(self.spec.group_id, partition.topic, str(partition.partition))
+            except KeyError:
+                pass  # another consumer of the group in this process dropped it first
 
     async def process(self, records: list[ConsumerRecord]) -> None:
         deliveries = [d for d in (decode(r, self.spec) for r in records) if d is not None]
@@ -301,12 +336,6 @@ def _consuming(uow: UnitOfWork, run: list[Delivery]):
         "cloudevents.event_subject": first.event.subject or "",
     }
     return uow.tracing.span(f"consume {first.event.type}", _traceparent_of(first), kind="consumer", attributes=attributes)
-
-
-def _record_lag(consumer: AIOKafkaConsumer, group: str, partition, next_offset: int) -> None:
-    end = consumer.highwater(partition)
-    if end is not None:
-        CONSUMER_LAG.labels(group, partition.topic, str(partition.partition)).set(max(end - next_offset, 0))
 
 
 def _traceparent_of(delivery: Delivery) -> str | None:

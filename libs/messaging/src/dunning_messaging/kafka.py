@@ -105,3 +105,63 @@ class BrokerMarker:
     async def _end(self) -> int:
         ends = await asyncio.wait_for(self._reader.end_offsets([self._partition]), 5)
         return ends[self._partition]
+
+
+class DeadLetterCounter:
+    """Counts the records on dead-letter topics from their offsets, with a reader of its own.
+
+    Kafka reports a partition's end as the offset after its last record; Tansu as the first offset of its
+    last record batch + 1, which falls short when that batch holds several records (the relay sends dead
+    letters in batches). So the last batch is read once per new end, and its last record's offset + 1 is
+    the end: exact on both. A record batch is fetched whole, so one read finds its last record."""
+
+    def __init__(self, settings: ServiceSettings, client_id: str) -> None:
+        self._settings = settings
+        self._client_id = client_id
+        self._reader: AIOKafkaConsumer | None = None
+        # Reported end -> true end, per partition; the read is repeated only when the reported end moves.
+        self._ends: dict[TopicPartition, tuple[int, int]] = {}
+
+    async def start(self) -> None:
+        self._reader = AIOKafkaConsumer(
+            bootstrap_servers=self._settings.kafka_bootstrap, client_id=f"{self._client_id}-dlq-gauge", group_id=None
+        )
+        await self._reader.start()
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            await self._reader.stop()
+
+    async def count(self, topics: list[str]) -> dict[str, int]:
+        """Records per topic, as the broker holds them now."""
+        partitions = await self._partitions(topics)
+        if not partitions:
+            return {topic: 0 for topic in topics}
+        starts = await asyncio.wait_for(self._reader.beginning_offsets(partitions), 5)
+        ends = await asyncio.wait_for(self._reader.end_offsets(partitions), 5)
+        counts = dict.fromkeys(topics, 0)
+        for partition in partitions:
+            counts[partition.topic] += await self._true_end(partition, starts[partition], ends[partition]) - starts[partition]
+        return counts
+
+    async def _partitions(self, topics: list[str]) -> list[TopicPartition]:
+        known = await self._reader.topics()  # refreshes the metadata
+        found = [TopicPartition(t, p) for t in topics if t in known for p in self._reader.partitions_for_topic(t) or ()]
+        if set(found) != self._reader.assignment():
+            self._reader.assign(found)
+        return found
+
+    async def _true_end(self, partition: TopicPartition, start: int, reported: int) -> int:
+        if reported <= start:
+            return reported
+        cached = self._ends.get(partition)
+        if cached is not None and cached[0] == reported:
+            return cached[1]
+        self._reader.seek(partition, reported - 1)
+        fetched = await self._reader.getmany(partition, timeout_ms=2000)
+        offsets = [record.offset for record in fetched.get(partition, ())]
+        if not offsets:
+            return reported  # not fetched in time: the reported end for now, read again next time
+        end = max(max(offsets) + 1, reported)
+        self._ends[partition] = (reported, end)
+        return end

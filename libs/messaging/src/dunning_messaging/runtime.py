@@ -7,18 +7,22 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
+from dunning_contracts import dlq_topic
 from dunning_messaging.consumer import ConsumerSpec, EventConsumer
-from dunning_messaging.kafka import BrokerMarker, ensure_topics, make_producer
+from dunning_messaging.kafka import BrokerMarker, DeadLetterCounter, ensure_topics, make_producer
 from dunning_messaging.relay import OutboxRelay, Refill
 from dunning_messaging.sealing import Sealer
 from dunning_messaging.tables import MessagingTables
 from dunning_messaging.uow import UnitOfWork
 from dunning_platform.clock import Clock, SystemClock
 from dunning_platform.db import make_engine, make_session_factory
+from dunning_platform.metrics import DLQ_MESSAGES
 from dunning_platform.settings import ServiceSettings
 from dunning_platform.tracing import Tracing
 
 log = logging.getLogger(__name__)
+
+GAUGE_TIMEOUT_SECONDS = 10.0
 
 BackgroundLoop = Callable[["Runtime"], Awaitable[None]]
 
@@ -91,7 +95,39 @@ class Runtime:
             self._spawn("broker-watch", self._watch_broker(await self.marker.read()))
         for loop in self._background:
             self._spawn(getattr(loop, "__name__", "background"), loop(self))
+        self.dead_letters = DeadLetterCounter(self.settings, client_id=self.service)
+        await self.dead_letters.start()
+        self._gauges = self._spawn("gauges", self._refresh_gauges())
         self.started = True
+
+    @property
+    def dead_letter_topics(self) -> list[str]:
+        """The DLQs this service writes to: one per topic it consumes."""
+        return sorted({dlq_topic(t) for spec in self._consumer_specs for t in spec.topics if not t.endswith(".dlq")})
+
+    async def _refresh_gauges(self) -> None:
+        """On every replica, not only the one holding the relay lock: a stuck relay shows as a growing
+        backlog wherever Prometheus looks, and lag is reported by whoever holds a partition now."""
+        interval = self.settings.metrics_interval_seconds
+        while True:
+            await self.refresh_gauges()
+            if await self.sleep_or_stop(interval):
+                return
+
+    async def refresh_gauges(self) -> None:
+        measurements = [self.relay.measure_backlog(), self._measure_dead_letters()]
+        measurements += [consumer.refresh_lag() for consumer in self.consumers]
+        # Bounded: with the broker or the database away, a gauge keeps its last value, the loop goes on.
+        bounded = [asyncio.wait_for(measurement, GAUGE_TIMEOUT_SECONDS) for measurement in measurements]
+        for outcome in await asyncio.gather(*bounded, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                log.warning("could not refresh a gauge: %r", outcome)
+
+    async def _measure_dead_letters(self) -> None:
+        topics = self.dead_letter_topics
+        if topics:
+            for topic, count in (await self.dead_letters.count(topics)).items():
+                DLQ_MESSAGES.labels(topic).set(count)
 
     async def _start_marker(self) -> BrokerMarker | None:
         if not self.settings.broker_recovery:
@@ -125,10 +161,11 @@ class Runtime:
                     consumer.restart_from_earliest()
             seen = current
 
-    def _spawn(self, name: str, coroutine: Awaitable[None]) -> None:
+    def _spawn(self, name: str, coroutine: Awaitable[None]) -> asyncio.Task:
         task = asyncio.create_task(coroutine, name=name)
         task.add_done_callback(self._report_crash)
         self._tasks.append(task)
+        return task
 
     @staticmethod
     def _report_crash(task: asyncio.Task) -> None:
@@ -138,6 +175,8 @@ class Runtime:
     async def stop(self) -> None:
         """Finish the batch in hand, flush the outbox, then close connections."""
         self.stopping.set()
+        # A measurement in flight is worth nothing now; it must not hold the shutdown up.
+        self._gauges.cancel()
         for consumer in self.consumers:
             consumer.stop()
         self.relay.stop()
@@ -147,6 +186,7 @@ class Runtime:
         await asyncio.gather(*pending, return_exceptions=True)
         if self.marker is not None:
             await self.marker.stop()
+        await self.dead_letters.stop()
         await self.producer.stop()
         await self.engine.dispose()
         self.tracing.shutdown()

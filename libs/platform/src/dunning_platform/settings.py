@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,8 @@ class ServiceSettings(BaseSettings):
     broker_recovery_window_hours: float = 7 * 24
     # Time for every consumer to notice the loss before the refill starts, so none reads it from a stale offset.
     broker_recovery_grace_seconds: float = 3.0
+    # How often every replica refreshes its gauges: outbox backlog and age, DLQ sizes, consumer lag.
+    metrics_interval_seconds: float = Field(default=5.0, gt=0)
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
