@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -165,17 +166,43 @@ class OutboxRelay:
         )
 
     async def _send(self, rows) -> None:
-        deliveries = []
-        for row in rows:
-            value = self._sealer.open(row.value, row.sealed)
-            if self._tracing is None:
-                headers = [(name, content.encode()) for name, content in row.headers]
-                deliveries.append(await self._producer.send(row.topic, value, key=row.key, headers=headers))
-            else:
-                deliveries.append(await self._send_in_span(row, value))
+        if self._tracing is None:
+            deliveries = await self._send_batched(rows)
+        else:
+            deliveries = [await self._send_in_span(row, self._sealer.open(row.value, row.sealed)) for row in rows]
         await asyncio.gather(*deliveries)
         for row in rows:
             OUTBOX_PUBLISHED.labels(row.topic).inc()
+
+    async def _send_batched(self, rows) -> list:
+        """The rows as one record batch per partition (a new one when full), each partition's in outbox
+        order: a send per row cost a future, a partitioning and a queueing each. Batches of a partition
+        are queued in order, and the producer sends a partition's batches in the order queued."""
+        deliveries, filling, partitions = [], {}, {}
+        for row in rows:
+            target = (row.topic, await self._partition_of(row, partitions))
+            batch = filling[target] if target in filling else self._producer.create_batch()
+            if not self._append(batch, row):
+                deliveries.append(await self._producer.send_batch(batch, target[0], partition=target[1]))
+                batch = self._producer.create_batch()
+                self._append(batch, row)  # a batch takes its first record whatever its size
+            filling[target] = batch
+        for (topic, partition), batch in filling.items():
+            deliveries.append(await self._producer.send_batch(batch, topic, partition=partition))
+        return deliveries
+
+    def _append(self, batch, row) -> bool:
+        headers = [(name, content.encode()) for name, content in row.headers]
+        value = self._sealer.open(row.value, row.sealed)
+        return batch.append(key=row.key, value=value, timestamp=None, headers=headers) is not None
+
+    async def _partition_of(self, row, partitions: dict[str, list[int]]) -> int:
+        """Where `send` would put the row: the producer's default partitioner (murmur2 of the key, as
+        Kafka's own clients), over the topic's partitions sorted by id, as it is given them."""
+        if row.topic not in partitions:
+            partitions[row.topic] = sorted(await self._producer.partitions_for(row.topic))
+        every = partitions[row.topic]
+        return DefaultPartitioner()(row.key, every, every)
 
     async def _send_in_span(self, row, value: bytes):
         """A publish span, child of the span that emitted the row; its consumers continue from it."""

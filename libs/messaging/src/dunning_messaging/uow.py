@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
+from pydantic_core import to_json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -41,7 +42,7 @@ class UnitOfWork:
         self.tracing = tracing if tracing is not None and tracing.enabled else None
         self.session: AsyncSession
         self.emitted: list[CloudEvent] = []
-        self._pending: list[dict] = []
+        self._pending: list[tuple] = []  # outbox rows, columns in the order _outbox_statement reads them
 
     async def __aenter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
@@ -77,17 +78,7 @@ class UnitOfWork:
         event_id: str | None = None,
     ) -> None:
         stored, sealed = self._sealer.seal(topic, value)
-        self._pending.append(
-            {
-                "topic": topic,
-                "key": key,
-                "value": stored,
-                "sealed": sealed,
-                "headers": [list(h) for h in headers],
-                "event_type": event_type,
-                "event_id": event_id,
-            }
-        )
+        self._pending.append((topic, key, stored, sealed, tuple(headers), event_type, event_id))
 
     async def claim(self, keys: list[tuple[str, str]], *, topic: str | None = None) -> set[tuple[str, str]]:
         """Record events as handled; returns those not handled before (a redelivery is not among them)."""
@@ -113,7 +104,20 @@ class UnitOfWork:
     async def flush(self) -> None:
         if self._pending:
             pending, self._pending = self._pending, []
-            await self.session.execute(self._tables.outbox.insert(), pending)
+            # One JSON text parameter (bytes as hex), written by pydantic-core in C: an executemany
+            # bound and encoded every column of every row in Python.
+            rows = to_json(pending, bytes_mode="hex").decode()
+            await self.session.execute(self._outbox_statement, {"rows": rows})
+
+    @property
+    def _outbox_statement(self):
+        # WITH ORDINALITY ... ORDER BY: ids are assigned in emission order, the order the relay publishes in.
+        outbox = self._tables.outbox
+        return text(
+            f"INSERT INTO {outbox.schema}.{outbox.name} (topic, key, value, sealed, headers, event_type, event_id) "
+            "SELECT r->>0, decode(r->>1, 'hex'), decode(r->>2, 'hex'), (r->>3)::boolean, r->4, r->>5, r->>6 "
+            "FROM jsonb_array_elements(CAST(:rows AS text)::jsonb) WITH ORDINALITY AS t(r, n) ORDER BY n"
+        )
 
     def signal_after_commit(self, name: str) -> None:
         """Wake this process's loop `name` (timers, dispatcher) once the work is visible to it."""

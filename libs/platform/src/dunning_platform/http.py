@@ -7,7 +7,7 @@ from typing import Protocol
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.exceptions import HTTPException
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from dunning_platform import logs
 from dunning_platform.auth import TokenBuckets, TokenStore
@@ -64,7 +64,8 @@ def _add_probes(app: FastAPI, runtime: Lifecycle) -> None:
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        # A service with metrics beyond this process's registry (ingestion's consumer processes) says so.
+        return Response(generate_latest(getattr(runtime, "metrics_source", None) or REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}

@@ -43,7 +43,8 @@ class Settings(ServiceSettings):
 
     # Charged when a LoanBooked names no penalty_rate_daily: 0.05% a day, the common contract rate.
     default_penalty_rate_daily: Decimal = Field(default=Decimal("0.0005"), ge=0)
-    # The annual ceiling on penalty interest: 24%, the rate above which Chinese courts refuse licensed
+    # The annual ceiling on contract interest and penalty together (the penalty gets what the contract's
+    # interest leaves; README, "Cap"): 24%, the rate above which Chinese courts refuse licensed
     # lenders' combined charges (Ninth Civil and Commercial Trial Minutes, 2019, art. 51). Private lending
     # is capped lower, at four times the one-year LPR (SPC Provisions on Private Lending, 2020 revision,
     # art. 25): set 0.124 (LPR 3.1%) for such lenders.

@@ -6,6 +6,7 @@ when the event is acceptable, so a refused event (DomainError) leaves the file a
 
 from dunning_contracts import CloudEvent, parse_data
 from dunning_contracts.events import EventData, LoanBooked, LoanClosed, RepaymentFailed, RepaymentReceived
+from dunning_ingestion.domain.loan import Loan
 from dunning_ingestion.domain.policy import Policies
 from dunning_ingestion.domain.rules import FieldInvalid, check_installment_exists
 from dunning_ingestion.inbound import closed, loan_from_booking, payment_of
@@ -21,9 +22,14 @@ def on_loan_booked(file: LoanFile, event: CloudEvent, data: LoanBooked, policies
     if previous is not None and previous.lender != data.lender:
         raise FieldInvalid(f"loan {data.loan_id} is booked by another lender", field="data.lender")
     loan = loan_from_booking(event, data, policies.for_lender(data.lender), previous)
-    file.restructured = file.restructured or (previous is not None and previous.terms.installments != loan.terms.installments)
+    file.restructured = file.restructured or changes_terms(previous, loan)
     file.loan, file.changed = loan, True
     apply_parked(file, policies)
+
+
+def changes_terms(previous: Loan | None, loan: Loan) -> bool:
+    """Any new term (schedule, grace, penalty rate) is a restructuring: a loan it makes current was not paid."""
+    return previous is not None and previous.terms != loan.terms
 
 
 def on_repayment_received(file: LoanFile, event: CloudEvent, data: RepaymentReceived, policies: Policies) -> None:

@@ -10,9 +10,9 @@ from dunning_ingestion.domain.loan import Loan
 from dunning_ingestion.domain.money import minor_digits
 from dunning_ingestion.domain.policy import LedgerPolicy
 from dunning_ingestion.domain.rules import (
-    check_currency, check_positive, check_precision, check_schedule_has_amounts, fits_precision, zone,
+    check_currency, check_positive, check_precision, check_schedule_has_amounts, fits_precision, local_date, zone,
 )
-from dunning_ingestion.domain.terms import ScheduledInstallment, Terms
+from dunning_ingestion.domain.terms import ScheduledInstallment, Terms, contract_rate_annual
 
 
 def loan_from_booking(event: CloudEvent, data: LoanBooked, policy: LedgerPolicy, previous: Loan | None) -> Loan:
@@ -47,15 +47,17 @@ def _terms(data: LoanBooked, policy: LedgerPolicy) -> Terms:
             if not fits_precision(amount, digits):  # the field is named only when it is refused
                 check_precision(amount, digits, data.currency, field=f"data.installments.{index}.{part}")
     check_schedule_has_amounts(sum((i.principal_due + i.interest_due for i in data.installments), Decimal("0")))
+    installments = tuple(
+        ScheduledInstallment(i.seq, i.due_date, i.principal_due, i.interest_due)
+        for i in sorted(data.installments, key=lambda i: i.seq)
+    )
+    interest_rate = contract_rate_annual(installments, local_date(data.booked_at, data.borrower.timezone))
     return Terms(
         currency=data.currency,
         minor_digits=digits,
         grace_days=policy.grace_days(data.grace_days),
-        penalty_rate_daily=policy.penalty_rate(data.penalty_rate_daily),
-        installments=tuple(
-            ScheduledInstallment(i.seq, i.due_date, i.principal_due, i.interest_due)
-            for i in sorted(data.installments, key=lambda i: i.seq)
-        ),
+        penalty_rate_daily=policy.penalty_rate(data.penalty_rate_daily, interest_rate),
+        installments=installments,
         waterfall=policy.waterfall,
     )
 

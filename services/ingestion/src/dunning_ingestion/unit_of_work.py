@@ -7,6 +7,7 @@ import gc
 from dunning_ingestion.adapters.repository import LedgerRepository
 from dunning_ingestion.batch import LedgerBatch
 from dunning_ingestion.domain.policy import Policies
+from dunning_ingestion.worker_metrics import ServiceMetrics
 from dunning_ingestion.workers import Workers
 from dunning_messaging import Runtime, UnitOfWork
 
@@ -36,6 +37,8 @@ class IngestionRuntime(Runtime):
         super().__init__(*args, **kwargs)
         self.policies = policies
         self.workers = Workers(self.settings, workers) if workers else None
+        # What /metrics serves (dunning_platform.http): with workers, their files merged with this process's.
+        self.metrics_source = ServiceMetrics(self.workers.metrics_directory) if self.workers else None
 
     async def start(self) -> None:
         if self.workers:

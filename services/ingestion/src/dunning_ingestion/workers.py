@@ -3,6 +3,8 @@ process uses one core however many consumer tasks it runs. Each worker is the sa
 HTTP or the sweep: members of the same consumer group (the inbound topic has four partitions), with
 the inbox, advisory locks and outbox in PostgreSQL keeping them from stepping on each other.
 
+Their metrics reach Prometheus through the service's /metrics (worker_metrics.py).
+
 A worker stops when the service stops it (SIGTERM), on Ctrl-C, or when its parent is gone."""
 
 import asyncio
@@ -13,6 +15,7 @@ import signal
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
+from dunning_ingestion import worker_metrics
 from dunning_platform import logs
 
 log = logging.getLogger(__name__)
@@ -27,12 +30,15 @@ class Workers:
         pipes = [context.Pipe(duplex=False) for _ in range(count)]
         self._started = [receiving for receiving, _ in pipes]
         self._up = [False] * count
+        self.metrics_directory = worker_metrics.new_directory_name()  # made when the workers start
+        arguments = (settings, os.getpid(), self.metrics_directory)
         self._processes: list[BaseProcess] = [
-            context.Process(target=run_worker, args=(settings, os.getpid(), sending), name=f"ingestion-consumer-{n}")
+            context.Process(target=run_worker, args=(*arguments, sending), name=f"ingestion-consumer-{n}")
             for n, (_, sending) in enumerate(pipes, start=1)
         ]
 
     def start(self) -> None:
+        worker_metrics.make_directory(self.metrics_directory)
         for process in self._processes:
             process.start()
 
@@ -54,9 +60,13 @@ class Workers:
                 log.warning("consumer process %s did not stop in time; killing it", process.name)
                 process.kill()
                 process.join()
+            if process.pid is not None:
+                worker_metrics.worker_exited(self.metrics_directory, process.pid)
+        worker_metrics.remove_directory(self.metrics_directory)
 
 
-def run_worker(settings, parent_pid: int, started: Connection) -> None:
+def run_worker(settings, parent_pid: int, metrics_directory: str, started: Connection) -> None:
+    worker_metrics.enter_multiprocess_mode(metrics_directory)
     logs.configure("ingestion", settings.log_level)
     asyncio.run(_consume_until_stopped(settings, parent_pid, started))
 

@@ -37,7 +37,7 @@ def loan_booked(
         "product": "consumer-12m",
         "currency": currency,
         "principal": str(sum(int(p) for _, p, _ in installments)),
-        "booked_at": "2025-12-01T10:00:00+08:00",
+        "booked_at": "2025-01-10T10:00:00+08:00",  # a year before the first due date: 5% a year of interest
         "borrower": {
             "borrower_id": f"b-{loan_id}",
             "name": "Li Lei",

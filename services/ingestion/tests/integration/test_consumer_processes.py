@@ -3,6 +3,8 @@
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 from ingestion_testkit.events import loan_booked, new_loan_id
 from ingestion_testkit.probes import eventually, outbox, produce
 
@@ -48,3 +50,35 @@ async def test_loans_on_every_partition_are_applied_once_and_announced(two_proce
 
     announced = await eventually(all_announced, timeout=60)
     assert sorted(announced) == sorted(loan_ids)
+
+
+async def test_what_the_consumer_process_counts_shows_in_the_service_metrics(two_processes, kafka_bootstrap):
+    _, client = two_processes
+    served_before, own_before = consumed(await metrics_text(client)), consumed(generate_latest().decode())
+    loan_ids = [new_loan_id() for _ in range(12)]
+    await produce(kafka_bootstrap, Topics.REPAYMENT_EVENTS, *[loan_booked(i, ("2026-01-10", "1000", "50")) for i in loan_ids])
+
+    async def all_counted():
+        text = await metrics_text(client)
+        return text if consumed(text) - served_before == 12 else None
+
+    text = await eventually(all_counted, timeout=60)
+    assert consumed(generate_latest().decode()) - own_before < 12, "this process consumed only its partitions"
+    types = [line for line in text.splitlines() if line.startswith("# TYPE ")]
+    assert len(types) == len(set(types)), "each metric family once, the processes' samples merged"
+
+
+async def metrics_text(client: httpx.AsyncClient) -> str:
+    return (await client.get("/metrics")).text
+
+
+def consumed(text: str) -> float:
+    """Bookings consumed from the inbound topic, whatever the outcome."""
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "events_consumed_total"
+        and sample.labels.get("topic") == Topics.REPAYMENT_EVENTS
+        and sample.labels.get("type") == "LoanBooked"
+    )

@@ -1,6 +1,6 @@
 """Lending platforms on the bus: lending.repayment-events.v1 in, dunning.loan-overdue.v1 out."""
 
-from ingestion_testkit.events import loan_booked, new_loan_id, repayment
+from ingestion_testkit.events import envelope, loan_booked, new_loan_id, repayment
 from ingestion_testkit.probes import about, eventually, outbox, produce, read_topic
 
 from dunning_contracts import Topics
@@ -60,24 +60,29 @@ async def _overdue_amount_is(client, token, loan_id, amount) -> bool:
     return loan.get("overdue_amount") == amount
 
 
-async def test_a_poison_message_goes_to_the_dlq_with_its_reason_while_its_neighbours_apply(ingestion, kafka_bootstrap, admin_token):
+async def test_poison_messages_go_to_the_dlq_with_their_reasons_while_their_neighbours_apply(ingestion, kafka_bootstrap, admin_token):
     _, client = ingestion
     loan_id = new_loan_id()
     wrong_currency = repayment(loan_id, "100", currency="USD")
+    unknown_type = envelope("LoanRefinanced", {"loan_id": loan_id, "new_rate": "0.01"})
+    oversized = repayment(loan_id, "100") | {"padding": "x" * 300 * 1024}  # over the 256 KiB an event may have
     await produce(
         kafka_bootstrap,
         INBOUND,
         loan_booked(loan_id, ("2026-01-10", "1000", "50")),
         wrong_currency,
+        unknown_type,
+        oversized,
         repayment(loan_id, "200"),
     )
 
-    [(event, headers)] = await read_topic(
-        kafka_bootstrap, f"{INBOUND}.dlq", lambda e, _: e.get("id") == wrong_currency["id"]
-    )
+    poison = {wrong_currency["id"], unknown_type["id"], oversized["id"]}
+    found = await read_topic(kafka_bootstrap, f"{INBOUND}.dlq", lambda e, _: e.get("id") in poison, count=3)
 
-    assert headers["dlq-reason"] == "rejected"
-    assert "data.currency" in headers["dlq-error"]
+    why = {event["id"]: (headers["dlq-reason"], headers["dlq-error"]) for event, headers in found}
+    assert why[wrong_currency["id"]][0] == "rejected" and "data.currency" in why[wrong_currency["id"]][1]
+    assert why[unknown_type["id"]] == ("invalid", "type: unknown event type 'LoanRefinanced'")
+    assert why[oversized["id"]][0] == "invalid" and why[oversized["id"]][1].startswith("value: the message has")
     assert await eventually(lambda: _overdue_amount_is(client, admin_token, loan_id, "855.00"))
 
 

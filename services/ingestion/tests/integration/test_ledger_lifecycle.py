@@ -78,6 +78,18 @@ async def test_a_restructuring_that_makes_the_loan_current_clears_it(ingestion, 
     assert (view["status"], [i["due_date"] for i in view["installments"]]) == ("current", ["2026-03-10"])
 
 
+async def test_new_terms_on_the_same_schedule_that_make_the_loan_current_clear_it_as_restructured(ingestion, admin_token, clock):
+    app, client = ingestion
+    loan_id = new_loan_id()
+    await post(client, admin_token, loan_booked(loan_id, ("2026-01-10", "1000", "50")))
+    later = clock.now() + timedelta(hours=1)
+
+    await post(client, admin_token, loan_booked(loan_id, ("2026-01-10", "1000", "50"), event_time=later, grace_days=30))
+
+    assert [(t, d.get("reason")) for t, d in await notices(app, loan_id)] == [("LoanOverdue", None), ("OverdueCleared", "restructured")]
+    assert (await loan(client, admin_token, loan_id))["status"] == "current"
+
+
 async def test_an_older_schedule_arriving_after_a_restructuring_is_ignored(ingestion, admin_token, clock):
     _, client = ingestion
     loan_id = new_loan_id()

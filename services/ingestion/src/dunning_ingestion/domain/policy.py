@@ -15,9 +15,10 @@ class LedgerPolicy:
     default_grace_days: int = 0
     waterfall: tuple[str, ...] = DEFAULT_WATERFALL
 
-    def penalty_rate(self, contract_rate: Decimal | None) -> Decimal:
+    def penalty_rate(self, contract_rate: Decimal | None, interest_rate_annual: Decimal = Decimal(0)) -> Decimal:
+        """The daily penalty rate charged: with the contract's interest, within the annual cap."""
         rate = self.default_penalty_rate_daily if contract_rate is None else contract_rate
-        return capped_daily_rate(rate, self.penalty_cap_annual)
+        return capped_daily_rate(rate, self.penalty_cap_annual, interest_rate_annual)
 
     def grace_days(self, contract_grace: int | None) -> int:
         return self.default_grace_days if contract_grace is None else contract_grace
