@@ -119,7 +119,7 @@ def test_consumers_of_each_topic_are_documented(asyncapi):
     assert {service for service, _ in _readers(asyncapi, Topics.REMINDER_REQUESTED)} == {"notification"}
     assert {service for service, _ in _readers(asyncapi, Topics.REMINDER_SENT)} == {"legal-referral"}
     assert {service for service, _ in _readers(asyncapi, Topics.CASE_ESCALATED)} == {"legal-referral"}
-    assert {service for service, _ in _readers(asyncapi, Topics.CASE_EVENTS)} == {"legal-referral"}
+    assert {service for service, _ in _readers(asyncapi, Topics.CASE_EVENTS)} == {"legal-referral", "notification"}
 
 
 def test_each_topic_names_its_producer(asyncapi):

@@ -56,6 +56,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notification", Topics.REMINDER_REQUESTED),
     Subscription("notification", Topics.LOAN_OVERDUE),
     Subscription("notification", Topics.REPAYMENT_EVENTS, ("LoanBooked",)),
+    Subscription("notification", Topics.CASE_EVENTS, ("HoldPlaced", "HoldReleased")),
     Subscription("legal-referral", Topics.CASE_ESCALATED),
     Subscription("legal-referral", Topics.LOAN_OVERDUE),
     Subscription("legal-referral", Topics.REMINDER_SENT),

@@ -56,6 +56,8 @@ class Settings(ServiceSettings):
     # A reminder for a borrower whose LoanBooked has not arrived yet (another topic, no order between
     # them) looks again this soon; until it expires.
     unknown_contact_retry_s: float = 5.0
+    # The number a voicemail asks the borrower to call back: the only detail, beside the lender, it gives.
+    voice_callback_number: str | None = None
 
 
     def receipt_url(self, provider: str) -> str | None:

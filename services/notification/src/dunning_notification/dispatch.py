@@ -22,7 +22,7 @@ from dunning_notification.config import Settings
 from dunning_notification.domain import guard
 from dunning_notification.domain.contact import Contact, channel_for
 from dunning_notification.domain.history import LOOKBACK, PastContact, summarise
-from dunning_notification.domain.reminders import SENT, LoanFigures, message_context
+from dunning_notification.domain.reminders import SENT, LoanFigures, LoanState, message_context, voicemail_context
 from dunning_notification.domain.templates import TemplateCatalogue, UnknownTemplate
 from dunning_notification.metrics import PROVIDER_LATENCY
 from dunning_notification.outcomes import OutcomeRecorder
@@ -36,7 +36,7 @@ class Batch:
     """What one round of dispatching knows about the borrowers and loans of its reminders."""
 
     contacts: dict[str, Contact]
-    loans: dict[str, tuple]
+    loans: dict[str, LoanState]
     preferences: dict[str, guard.Preferences]
     history: dict[str, list[PastContact]]
 
@@ -57,6 +57,12 @@ async def _at_most(tasks: set[asyncio.Task], limit: int) -> set[asyncio.Task]:
         for task in done:
             task.result()
     return tasks
+
+
+def _cured(reminder: Reminder, loan: LoanState) -> bool:
+    """Whether the loan's cure stops this reminder: only those of the cured episode, not what comes after."""
+    cure = loan.clearance
+    return cure is not None and cure.covers(reminder.case_id, reminder.requested_at, reminder.not_before)
 
 
 class Dispatcher:
@@ -113,7 +119,7 @@ class Dispatcher:
         borrowers = {r.borrower_id for r in claimed}
         return Batch(
             contacts=await repository.contacts_of(uow.session, self._vault, borrowers),
-            loans=await repository.loans_of(uow.session, {r.loan_id for r in claimed}),
+            loans=await repository.loans_of(uow.session, {r.loan_id for r in claimed}, now),
             preferences=await repository.preferences_of(uow.session, borrowers),
             history=await repository.recent_contacts(uow.session, borrowers, now - LOOKBACK),
         )
@@ -129,23 +135,27 @@ class Dispatcher:
         return plan
 
     def _plan(self, reminder: Reminder, batch: Batch, now: datetime) -> Plan:
-        if now >= reminder.expires_at:
+        # A pinned reminder may be with the borrower already: only its provider's answer ends it, even late.
+        if now >= reminder.expires_at and not reminder.pinned_provider:
             return Expire()
         contact = batch.contacts.get(reminder.borrower_id)
         if contact is None:
             return self._wait_for_contact(reminder, now)
         preferences = batch.preferences.get(reminder.borrower_id, guard.Preferences())
-        channel = channel_for(reminder.channel, preferences, contact)
+        # A pinned reminder keeps the channel it went out on: another channel would be a second message.
+        channel = reminder.channel if reminder.pinned_provider else channel_for(reminder.channel, preferences, contact)
         address = contact.address_for(channel)
         if not address or not self._channels.supports(channel):
             return Fail(f"no {channel} address or provider for the borrower", contact.region)
-        figures, cleared = batch.loans.get(reminder.loan_id, (LoanFigures(), False))
+        loan = batch.loans.get(reminder.loan_id, LoanState(LoanFigures()))
         history = summarise(batch.history.get(reminder.borrower_id, []), channel, contact.timezone, now)
-        request = guard.ContactRequest(channel, contact.timezone, contact.region, preferences, history, cleared)
+        request = guard.ContactRequest(
+            channel, contact.timezone, contact.region, preferences, history, _cured(reminder, loan), loan.held_until
+        )
         verdict = guard.check(request, now)
         if isinstance(verdict, guard.Suppressed):
             return Refuse(verdict, contact.region)
-        return self._compose(reminder, channel, contact, figures, address)
+        return self._compose(reminder, channel, contact, loan.figures, address)
 
     def _wait_for_contact(self, reminder: Reminder, now: datetime) -> Plan:
         # The LoanBooked with the borrower's contact data may still be on its way (another topic).
@@ -161,10 +171,15 @@ class Dispatcher:
             key = self._catalogue.resolve(channel, reminder.template, locale, reminder.stage)
         except UnknownTemplate as error:
             return Fail(str(error), contact.region)
-        context = message_context(contact.name, reminder.loan_id, figures, key.locale, reminder.stage)
+        context = self._context(channel, contact, reminder, figures, key.locale)
         rendered = self._catalogue.render(key, context)
         message = OutboundMessage(reminder.reminder_id, channel, address, rendered.body, rendered.subject)
         return Send(message, contact.region, reminder.pinned_provider)
+
+    def _context(self, channel: str, contact: Contact, reminder: Reminder, figures: LoanFigures, locale: str) -> dict:
+        if channel == "voice":
+            return voicemail_context(figures, locale, self._settings.voice_callback_number)
+        return message_context(contact.name, reminder.loan_id, figures, locale, reminder.stage)
 
     async def _send_all(self, plans: dict[str, Plan]) -> dict[str, Outcome]:
         """Every planned send, in requests of as many messages as the channel's provider takes at once."""

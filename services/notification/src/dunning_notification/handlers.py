@@ -5,13 +5,22 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from dunning_contracts import CloudEvent
-from dunning_contracts.events import LoanBooked, LoanOverdue, OverdueCleared, ReminderRequested, ReminderSent
+from dunning_contracts.events import (
+    HoldPlaced,
+    HoldReleased,
+    LoanBooked,
+    LoanOverdue,
+    OverdueCleared,
+    ReminderRequested,
+    ReminderSent,
+)
 from dunning_messaging.consumer import Batched
 from dunning_messaging.uow import UnitOfWork
 from dunning_notification.adapters import repository, wakeup
 from dunning_notification.adapters.vault import ContactVault
 from dunning_notification.domain.reminders import DELIVERED, FAILED, UNDELIVERED, DeliveryReceipt, after_receipt
 from dunning_notification.domain.rules import jurisdiction_of
+from dunning_notification.metrics import REMINDER_OUTCOMES
 from dunning_platform.errors import NotFound
 
 
@@ -32,6 +41,19 @@ async def on_overdue_cleared(uow: UnitOfWork, event: CloudEvent, data: OverdueCl
     await repository.mark_loan_cleared(uow.session, data.loan_id, data.cleared_at)
 
 
+async def on_hold_placed(uow: UnitOfWork, event: CloudEvent, data: HoldPlaced) -> None:
+    """A dispute, complaint, bereavement or hardship hold on the case pauses every reminder of the loan
+    until it expires; the guard defers them to then (`case_hold`)."""
+    await repository.place_hold(uow.session, data)
+
+
+async def on_hold_released(uow: UnitOfWork, event: CloudEvent, data: HoldReleased) -> None:
+    """A hold that ends lets the reminders it deferred go at once (the guard still has its say)."""
+    await repository.release_hold(uow.session, data)
+    await repository.recheck_held(uow.session, data.loan_id, uow.clock.now())
+    await wakeup.announce_due(uow.session)
+
+
 async def on_reminders_requested(uow: UnitOfWork, events: list[tuple[CloudEvent, ReminderRequested]]) -> None:
     """Store a run of requested reminders as pending, in one statement; the dispatcher sends each once due
     and allowed."""
@@ -50,6 +72,7 @@ async def on_delivery_receipt(uow: UnitOfWork, receipt: DeliveryReceipt) -> None
     now = uow.clock.now()
     reminder.status, reminder.updated_at = status, now
     reminder.reason = receipt.reason if status == FAILED else None
+    REMINDER_OUTCOMES.labels(reminder.channel, status).inc()
     outcome = DELIVERED if status == DELIVERED else UNDELIVERED
     region = await repository.region_of(uow.session, reminder.borrower_id)
     attempt = attempt_row(reminder, receipt.occurred_at or now, region, outcome, reason=receipt.reason, provider=receipt.provider)
@@ -83,6 +106,8 @@ HANDLERS = {
     "LoanOverdue": on_loan_overdue,
     "OverdueCleared": on_overdue_cleared,
     "ReminderRequested": Batched(on_reminders_requested),
+    "HoldPlaced": on_hold_placed,
+    "HoldReleased": on_hold_released,
 }
 
 

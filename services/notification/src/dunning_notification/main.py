@@ -15,7 +15,7 @@ from dunning_notification.handlers import HANDLERS, bind
 from dunning_platform.clock import Clock
 from dunning_platform.http import create_app
 
-CONSUMED = [Topics.REPAYMENT_EVENTS, Topics.LOAN_OVERDUE, Topics.REMINDER_REQUESTED]
+CONSUMED = [Topics.REPAYMENT_EVENTS, Topics.LOAN_OVERDUE, Topics.REMINDER_REQUESTED, Topics.CASE_EVENTS]
 
 
 def create_service_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:

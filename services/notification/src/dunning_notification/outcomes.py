@@ -15,6 +15,10 @@ from dunning_notification.metrics import REMINDER_OUTCOMES, SUPPRESSIONS
 from dunning_notification.plans import Expire, Fail, Outcome, Plan, Refuse, Send, Wait
 
 
+# Backoff for a pinned reminder grows no further than base * 2^7 (about 4 minutes with the 2 s default).
+PINNED_BACKOFF_STEPS = 8
+
+
 class OutcomeRecorder:
     """Records one round's outcomes in its unit of work; the contact history goes in one statement."""
 
@@ -56,12 +60,17 @@ class OutcomeRecorder:
         SUPPRESSIONS.labels(verdict.rule).inc()
         self._attempt(reminder, now, region, SUPPRESSED, reason=verdict.rule)
         announce = verdict.rule != reminder.reason
-        retry_at = deferral(verdict, reminder.expires_at)
+        retry_at = deferral(verdict, reminder.expires_at) or self._pinned_deferral(reminder, verdict)
         if retry_at is None:
             return self._finish(reminder, SUPPRESSED, now, reason=verdict.rule, announce=announce)
         reminder.next_attempt_at, reminder.reason = retry_at, verdict.rule
         if announce:
             self._emit(reminder, SUPPRESSED, now)
+
+    @staticmethod
+    def _pinned_deferral(reminder: HeldReminder, verdict: guard.Suppressed) -> datetime | None:
+        # Its provider may hold it: the confirmation waits for the rule, whatever the reminder's expiry.
+        return verdict.retry_at if reminder.pinned_provider else None
 
     def _sent_or_failed(self, reminder: HeldReminder, outcome: Outcome, region: str, now: datetime) -> None:
         reminder.attempts += 1
@@ -73,12 +82,22 @@ class OutcomeRecorder:
         if outcome.maybe_accepted:
             # This provider may hold the message: retries go to it alone, never to a second provider.
             reminder.pinned_provider = outcome.provider
+        if reminder.pinned_provider and outcome.retryable and not outcome.answered:
+            return self._await_confirmation(reminder, outcome, now)
         retry_at = retry_after_failure(now, reminder.attempts, self._settings.send_retry_base_s)
         if outcome.retryable and reminder.attempts < self._settings.send_max_attempts and retry_at < reminder.expires_at:
             reminder.next_attempt_at, reminder.reason = retry_at, outcome.reason
             return
         reminder.provider = outcome.provider
         self._finish(reminder, FAILED, now, reason=outcome.reason)
+
+    def _await_confirmation(self, reminder: HeldReminder, outcome, now: datetime) -> None:
+        """A reminder its provider may already have delivered is never `failed` for want of an answer (an
+        open circuit, a timeout): asking again is safe, the provider's idempotency answers with the message
+        it holds, so it stays pending, pinned, until the provider itself answers."""
+        attempt = min(reminder.attempts, PINNED_BACKOFF_STEPS)
+        reminder.next_attempt_at = retry_after_failure(now, attempt, self._settings.send_retry_base_s)
+        reminder.reason = outcome.reason
 
     def _finish(self, reminder: HeldReminder, status: str, now: datetime, *, reason, announce=True) -> None:
         reminder.status, reminder.reason = status, reason

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from dunning_notification.domain.guard import Allowed, ContactRequest, History, Preferences, Suppressed, check, day_bounds
-from dunning_notification.domain.reminders import deferral
+from dunning_notification.domain.reminders import Clearance, deferral
 
 SHANGHAI = "Asia/Shanghai"
 NEW_YORK = "America/New_York"
@@ -137,3 +137,20 @@ class TestDeferral:
         retry = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
         assert deferral(Suppressed("cn.quiet_hours", retry), expires_at=retry) is None
         assert deferral(Suppressed("opt_out", None), expires_at=retry) is None
+
+
+def test_a_hold_from_the_scheduler_defers_every_contact_until_it_ends():
+    until = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    request = ContactRequest("sms", "Asia/Shanghai", "CN", case_held_until=until)
+    assert check(request, until - timedelta(seconds=1)) == Suppressed("case_hold", until)
+    assert check(request, until) == Allowed()
+
+
+def test_a_cure_covers_the_cured_cases_and_what_was_planned_before_it_but_not_the_next_pre_due_notice():
+    cured_at = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+    later = cured_at + timedelta(days=1)
+    cure = Clearance(cured_at, frozenset({"case-1"}))
+    assert cure.covers("case-1", later, later), "a late reminder of the cured case"
+    assert cure.covers("case-9", cured_at, cured_at), "requested by the time of the cure"
+    assert not cure.covers("case-9", later, later), "a case opened after the cure"
+    assert not cure.covers("pre-due:loan-1", cured_at - timedelta(days=1), cured_at), "about what falls due next"

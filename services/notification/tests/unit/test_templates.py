@@ -6,7 +6,7 @@ import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from dunning_notification.adapters.template_files import load_catalogue
-from dunning_notification.domain.reminders import LoanFigures, message_context
+from dunning_notification.domain.reminders import LoanFigures, message_context, voicemail_context
 from dunning_notification.domain.templates import TemplateCatalogue, TemplateKey, TemplateRefused, sms_segments
 
 FIGURES = LoanFigures(lender="Acme Credit", currency="CNY", overdue_amount=Decimal("1234.5"), days_past_due=12)
@@ -20,6 +20,8 @@ def catalogue() -> TemplateCatalogue:
 
 def render(catalogue, channel: str, locale: str, figures: LoanFigures = FIGURES, template: str = "overdue_reminder"):
     key = catalogue.resolve(channel, template, locale, "reminder")
+    if channel == "voice":
+        return catalogue.render(key, voicemail_context(figures, key.locale, "400-800-1234"))
     return catalogue.render(key, message_context("张三", "loan-000123", figures, key.locale, "reminder"))
 
 
@@ -106,3 +108,33 @@ def test_a_plan_installment_or_bounced_debit_without_figures_still_reads_well(ca
     for locale in ("zh-CN", "en"):
         text = render(catalogue, "sms", locale, figures=LoanFigures(), template=template).body
         assert "None" not in text and "0123" in text
+
+
+def test_a_voicemail_names_the_lender_and_the_number_to_call_back(catalogue):
+    text = render(catalogue, "voice", "en").body
+    assert "Acme Credit" in text and "400-800-1234" in text
+
+
+def test_a_voice_template_that_reaches_for_the_debt_is_refused_at_load_with_line_and_variable():
+    source = "Hello, this is {{ lender }}.\nYou owe {{ amount }}, {{ name }}."
+    with pytest.raises(TemplateRefused) as refused:
+        TemplateCatalogue({TemplateKey("voice", "chatty", "en"): source})
+    assert "line 2: 'amount' is not limited content" in str(refused.value)
+    assert "line 2: 'name' is not limited content" in str(refused.value)
+
+
+def test_the_same_variables_are_fine_in_a_text_message():
+    TemplateCatalogue({TemplateKey("sms", "plain", "en"): "You owe {{ amount }}, {{ name }}."})
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_legal_stage_sends_a_lawful_pre_litigation_letter(catalogue, locale):
+    key = catalogue.resolve("letter", "no_such_template", locale, "legal")
+    assert key.name == "legal_notice"
+    letter = catalogue.render(key, message_context("张三", "loan-000123", FIGURES, key.locale, "legal"))
+    assert letter.subject and "Acme Credit" in letter.body and "1,234.50" in letter.body
+    assert "app" in letter.body.lower() and "30" in letter.body, "how to pay and how to dispute, with the dispute window"
+
+
+def test_a_legal_stage_text_message_falls_back_to_the_firm_notice(catalogue):
+    assert catalogue.resolve("sms", "no_such_template", "en", "legal").name == "overdue_notice"

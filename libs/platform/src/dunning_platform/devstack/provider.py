@@ -60,13 +60,15 @@ class ProviderState:
     """Everything received, by channel and idempotency key, plus the faults still to be played."""
 
     records: list[dict] = field(default_factory=list)
-    by_key: dict[tuple[str, str], dict] = field(default_factory=dict)
+    # An idempotency key names one message whatever the channel it came on, as at a real provider account:
+    # a retry on another channel is the same message, not a second one to the borrower.
+    by_key: dict[str, dict] = field(default_factory=dict)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def accept(self, channel: str, key: str | None, to: str, payload: dict) -> tuple[dict, bool]:
         """Record a message; (record, False) when its key was seen before and nothing new was recorded."""
-        known = self.by_key.get((channel, key)) if key else None
+        known = self.by_key.get(key) if key else None
         if known is not None:
             known["calls"] += 1
             return known, False
@@ -81,7 +83,7 @@ class ProviderState:
         }
         self.records.append(record)
         if key:
-            self.by_key[(channel, key)] = record
+            self.by_key[key] = record
         return record, True
 
     def next_fault(self, channel: str) -> Fault | None:

@@ -33,14 +33,20 @@ class Receipt:
 
 class DeliveryFailed(Exception):
     """`maybe_accepted`: the provider may have taken the message (a timeout, a 500, a dropped connection).
-    Such a reminder stays with that provider: only its idempotency makes a retry safe."""
+    Such a reminder stays with that provider: only its idempotency makes a retry safe.
+    `answered`: the provider itself said so (a status code), rather than no answer at all (a timeout, a
+    dropped or refused connection, an open circuit that kept the call from being made)."""
 
-    def __init__(self, reason: str, *, retryable: bool, provider: str | None = None, maybe_accepted: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, retryable: bool, provider: str | None = None, maybe_accepted: bool = False,
+        answered: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
         self.provider = provider
         self.maybe_accepted = maybe_accepted
+        self.answered = answered
 
 
 Result = Receipt | DeliveryFailed
@@ -139,11 +145,11 @@ class HttpProviderChannel:
 
     def _check(self, status: int, answer: httpx.Response | dict) -> None:
         if status in (429, 503):
-            raise self._failed(f"provider answered {status}", retryable=True)
+            raise self._failed(f"provider answered {status}", retryable=True, answered=True)
         if status >= 500:
-            raise self._failed(f"provider answered {status}", retryable=True, maybe_accepted=True)
+            raise self._failed(f"provider answered {status}", retryable=True, maybe_accepted=True, answered=True)
         if status >= 400:
-            raise self._failed(f"provider refused ({status}): {_error_text(answer)}", retryable=False)
+            raise self._failed(f"provider refused ({status}): {_error_text(answer)}", retryable=False, answered=True)
 
     def _failed(self, reason: str, **kind) -> DeliveryFailed:
         return DeliveryFailed(reason, provider=self._provider, **kind)

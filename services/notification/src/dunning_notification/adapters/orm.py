@@ -47,6 +47,22 @@ class Loan(Base):
     days_past_due: Mapped[int | None]
     figures_as_of: Mapped[datetime | None] = mapped_column(Aware)
     cleared_at: Mapped[datetime | None] = mapped_column(Aware)
+    # The cases the cure closed: their reminders stay suppressed, however late they arrive.
+    cleared_cases: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+
+
+class LoanHold(Base):
+    """A pause the scheduler placed on a case (dispute, complaint, ...): no reminder of the loan goes
+    until it is released or expires."""
+
+    __tablename__ = "loan_holds"
+
+    hold_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(Text, index=True)
+    case_id: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(Aware)
+    released_at: Mapped[datetime | None] = mapped_column(Aware)
 
 
 class ContactPreferences(Base):
@@ -117,4 +133,7 @@ class ContactAttempt(Base):
     # The jurisdiction's retention period decides when this row may be purged.
     retain_until: Mapped[datetime] = mapped_column(Aware)
 
-    __table_args__ = (Index("ix_contact_attempts_borrower_time", "borrower_id", "channel", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_contact_attempts_borrower_time", "borrower_id", "channel", "occurred_at"),
+        Index("ix_contact_attempts_loan", "loan_id", "retain_until"),
+    )

@@ -9,13 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from dunning_contracts.events import Borrower as BorrowerData
-from dunning_contracts.events import LoanBooked, LoanOverdue, ReminderRequested
-from dunning_notification.adapters.orm import Borrower, ContactAttempt, ContactPreferences, Loan, Reminder
+from dunning_contracts.events import HoldPlaced, HoldReleased, LoanBooked, LoanOverdue, ReminderRequested
+from dunning_notification.adapters.orm import Borrower, ContactAttempt, ContactPreferences, Loan, LoanHold, Reminder
 from dunning_notification.adapters.vault import ContactVault
 from dunning_notification.domain.contact import Contact
-from dunning_notification.domain.guard import Preferences
+from dunning_notification.domain.guard import CASE_HOLD, Preferences
 from dunning_notification.domain.history import PastContact
-from dunning_notification.domain.reminders import PENDING, LoanFigures
+from dunning_notification.domain.reminders import CASELESS, PENDING, Clearance, LoanFigures, LoanState
+
 
 async def upsert_borrowers(session: AsyncSession, vault: ContactVault, borrowers: list[BorrowerData], now: datetime) -> None:
     """The contact book, in one statement: the last word on each borrower wins."""
@@ -62,6 +63,7 @@ async def record_overdue_figures(session: AsyncSession, overdue: LoanOverdue) ->
         "days_past_due": overdue.days_past_due,
         "figures_as_of": overdue.as_of,
         "cleared_at": None,
+        "cleared_cases": None,
     }
     statement = insert(Loan).values(values)
     # Only newer figures win; an older LoanOverdue delivered late must not reopen a cleared loan.
@@ -71,9 +73,14 @@ async def record_overdue_figures(session: AsyncSession, overdue: LoanOverdue) ->
 
 
 async def mark_loan_cleared(session: AsyncSession, loan_id: str, cleared_at: datetime) -> None:
-    await session.execute(
-        update(Loan).where(Loan.loan_id == loan_id).values(cleared_at=cleared_at, figures_as_of=cleared_at)
+    """The cure, with the cases it closed: those of the loan's reminders known so far, save caseless ones."""
+    cases = (
+        select(func.array_agg(Reminder.case_id.distinct()))
+        .where(Reminder.loan_id == loan_id, Reminder.case_id.not_like(f"{CASELESS}%"))
+        .scalar_subquery()
     )
+    values = {"cleared_at": cleared_at, "figures_as_of": cleared_at, "cleared_cases": func.coalesce(cases, text("'{}'"))}
+    await session.execute(update(Loan).where(Loan.loan_id == loan_id).values(values))
 
 
 async def add_reminders(session: AsyncSession, requests: list[ReminderRequested], now: datetime) -> int:
@@ -206,10 +213,21 @@ async def region_of(session: AsyncSession, borrower_id: str) -> str:
 
 
 async def purge_history(session: AsyncSession, now: datetime, limit: int) -> int:
-    """Delete contact history past its jurisdiction's retention period, a batch at a time."""
-    expired = select(ContactAttempt.id).where(ContactAttempt.retain_until < now).limit(limit)
-    result = await session.execute(delete(ContactAttempt).where(ContactAttempt.id.in_(expired.scalar_subquery())))
-    return result.rowcount or 0
+    """Delete a loan's contact history and reminders once its last attempt is past its jurisdiction's
+    retention period (Regulation F 1006.100: records are kept until N years after the last collection
+    activity on the debt, not N years after each one); a loan with a reminder still pending is active.
+    Up to `limit` loans a call; returns how many were purged."""
+    return (await session.execute(PURGE_LOANS, {"now": now, "limit": limit, "pending": PENDING})).scalar_one()
+
+
+PURGE_LOANS = text(
+    "WITH done AS (SELECT loan_id FROM ("
+    " SELECT loan_id FROM notification.contact_attempts GROUP BY loan_id HAVING max(retain_until) < :now"
+    " EXCEPT SELECT loan_id FROM notification.reminders WHERE status = :pending) AS quiet LIMIT :limit),"
+    " attempts AS (DELETE FROM notification.contact_attempts a USING done WHERE a.loan_id = done.loan_id),"
+    " reminders AS (DELETE FROM notification.reminders r USING done WHERE r.loan_id = done.loan_id)"
+    " SELECT count(*) FROM done"
+)
 
 
 async def contacts_of(session: AsyncSession, vault: ContactVault, borrower_ids: set[str]) -> dict[str, Contact]:
@@ -230,12 +248,45 @@ def _contact(vault: ContactVault, row) -> Contact:
     )
 
 
-async def loans_of(session: AsyncSession, loan_ids: set[str]) -> dict[str, tuple[LoanFigures, bool]]:
-    rows = await session.execute(select(*Loan.__table__.c).where(Loan.loan_id.in_(loan_ids)))
-    return {
-        row.loan_id: (LoanFigures(row.lender, row.currency, row.overdue_amount, row.days_past_due), row.cleared_at is not None)
-        for row in rows
-    }
+async def loans_of(session: AsyncSession, loan_ids: set[str], now: datetime) -> dict[str, LoanState]:
+    """Each loan's figures, cure and the end of its longest hold in force: one query for the batch."""
+    held_until = (
+        select(func.max(LoanHold.expires_at))
+        .where(LoanHold.loan_id == Loan.loan_id, LoanHold.released_at.is_(None), LoanHold.expires_at > now)
+        .scalar_subquery()
+    )
+    rows = await session.execute(select(*Loan.__table__.c, held_until.label("held_until")).where(Loan.loan_id.in_(loan_ids)))
+    return {row.loan_id: _loan_state(row) for row in rows}
+
+
+def _loan_state(row) -> LoanState:
+    figures = LoanFigures(row.lender, row.currency, row.overdue_amount, row.days_past_due)
+    clearance = Clearance(row.cleared_at, frozenset(row.cleared_cases or ())) if row.cleared_at else None
+    return LoanState(figures, clearance, row.held_until)
+
+
+async def place_hold(session: AsyncSession, hold: HoldPlaced) -> None:
+    row = {"hold_id": hold.hold_id, "loan_id": hold.loan_id, "case_id": hold.case_id, "reason": hold.reason,
+           "expires_at": hold.expires_at}
+    # A release read before its placement (a replay) has already written the row: it stays released.
+    await session.execute(insert(LoanHold).values(row).on_conflict_do_nothing(index_elements=[LoanHold.hold_id]))
+
+
+async def release_hold(session: AsyncSession, release: HoldReleased) -> None:
+    row = {"hold_id": release.hold_id, "loan_id": release.loan_id, "case_id": release.case_id,
+           "reason": release.reason, "expires_at": release.occurred_at, "released_at": release.occurred_at}
+    statement = insert(LoanHold).values(row)
+    await session.execute(statement.on_conflict_do_update(index_elements=[LoanHold.hold_id], set_={"released_at": release.occurred_at}))
+
+
+async def recheck_held(session: AsyncSession, loan_id: str, now: datetime) -> None:
+    """After a hold ends early, the loan's reminders it deferred meet the guard again now."""
+    await session.execute(
+        update(Reminder)
+        .where(Reminder.loan_id == loan_id, Reminder.status == PENDING, Reminder.reason == CASE_HOLD)
+        .where(Reminder.next_attempt_at > now)
+        .values(next_attempt_at=now)
+    )
 
 
 async def preferences_of(session: AsyncSession, borrower_ids: set[str]) -> dict[str, Preferences]:

@@ -11,6 +11,8 @@ UTC = ZoneInfo("UTC")
 from dunning_notification.domain.rules import Jurisdiction, jurisdiction_of
 
 VOICE = "voice"
+# A hold the dunning scheduler placed on the borrower's case (dispute, complaint, bereavement, hardship).
+CASE_HOLD = "case_hold"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class ContactRequest:
     preferences: Preferences = field(default_factory=Preferences)
     history: History = field(default_factory=History)
     loan_cleared: bool = False
+    # Until when a hold placed on the case by the scheduler pauses every contact about the loan.
+    case_held_until: datetime | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -94,6 +98,11 @@ def _hold(request: ContactRequest, now: datetime) -> Suppressed | None:
     return Suppressed("hold", until) if until is not None and now < until else None
 
 
+def _case_hold(request: ContactRequest, now: datetime) -> Suppressed | None:
+    until = request.case_held_until
+    return Suppressed(CASE_HOLD, until) if until is not None and now < until else None
+
+
 def _quiet_hours(request: ContactRequest, now: datetime) -> Suppressed | None:
     start, end = request.jurisdiction.window_start, request.jurisdiction.window_end
     if within(now, request.zone, start, end):
@@ -145,6 +154,7 @@ RULES: tuple[Rule, ...] = (
     _do_not_contact,
     _opt_out,
     _hold,
+    _case_hold,
     _quiet_hours,
     _contact_hours,
     _daily_attempts,

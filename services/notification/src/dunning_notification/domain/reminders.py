@@ -53,6 +53,36 @@ def retry_after_failure(now: datetime, attempt: int, base_seconds: float, rng: r
     return now + timedelta(seconds=jittered)
 
 
+# The scheduler's reminders that belong to no case (before a due date, a bounced auto-debit) carry this.
+CASELESS = "pre-due:"
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """A cure of the loan: the cases it closed, and when."""
+
+    at: datetime
+    cases: frozenset[str] = frozenset()
+
+    def covers(self, case_id: str, requested_at: datetime, not_before: datetime) -> bool:
+        """Whether a reminder belongs to the cured episode: one of its cases, or planned before the cure.
+
+        A reminder of no case (the next installment's pre-due notice) is about what falls due next, not
+        about the debt the cure settled."""
+        if case_id.startswith(CASELESS):
+            return False
+        return case_id in self.cases or min(requested_at, not_before) <= self.at
+
+
+@dataclass(frozen=True)
+class LoanState:
+    """What the dispatcher knows of a loan: the figures a reminder quotes, a cure, a scheduler's hold."""
+
+    figures: "LoanFigures"
+    clearance: Clearance | None = None
+    held_until: datetime | None = None
+
+
 @dataclass(frozen=True)
 class LoanFigures:
     lender: str | None = None
@@ -79,4 +109,12 @@ def message_context(name: str, loan_id: str, figures: LoanFigures, locale: str, 
         "amount": format_amount(figures.overdue_amount, figures.currency, locale),
         "days_past_due": figures.days_past_due,
         "stage": stage,
+    }
+
+
+def voicemail_context(figures: LoanFigures, locale: str, callback_number: str | None) -> dict:
+    """All a voice template gets: who calls and where to call back, never the borrower's name or the debt."""
+    return {
+        "lender": figures.lender or ("贷款机构" if locale == "zh-CN" else "your lender"),
+        "callback_number": callback_number,
     }

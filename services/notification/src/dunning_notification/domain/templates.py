@@ -2,15 +2,28 @@
 
 from dataclasses import dataclass
 
-from jinja2 import StrictUndefined, TemplateSyntaxError
+import re
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from dunning_notification.domain.wording import violations
 
 DEFAULT_TEMPLATE = "overdue_reminder"
 # A stage the scheduler names without a template we know falls back to the stage's usual wording.
-STAGE_TEMPLATES = {"reminder": "overdue_reminder", "phone": "overdue_notice", "field_visit": "overdue_notice"}
+STAGE_TEMPLATES = {
+    "reminder": "overdue_reminder",
+    "phone": "overdue_notice",
+    "field_visit": "overdue_notice",
+    # Only letters carry a pre-litigation notice; other channels of the legal stage keep the firm notice.
+    "legal": "legal_notice",
+}
+# A stage's template where its channel has none (a legal-stage SMS): the next wording that fits.
+STAGE_FALLBACKS = {"legal": "overdue_notice"}
 SUBJECT_PREFIX = "Subject:"
+# A voicemail may be heard by anyone near the phone: it names the lender and a number to call back, nothing
+# of the debt (the same limited content as Regulation F's 1006.2(j)).
+VOICE_VARIABLES = frozenset({"lender", "callback_number"})
 
 
 class TemplateRefused(ValueError):
@@ -48,9 +61,19 @@ class TemplateCatalogue:
         if found:
             raise TemplateRefused(f"{key.channel}/{key.name}.{key.locale}: " + "; ".join(map(str, found)))
         try:
+            self._check_limited(key, source)
             return self._env.from_string(source)
         except TemplateSyntaxError as error:
             raise TemplateRefused(f"{key.channel}/{key.name}.{key.locale}: line {error.lineno}: {error}") from None
+
+    def _check_limited(self, key: TemplateKey, source: str) -> None:
+        if key.channel != "voice":
+            return
+        extra = sorted(meta.find_undeclared_variables(self._env.parse(source)) - VOICE_VARIABLES)
+        if extra:
+            where = "; ".join(f"line {_line_of(source, name)}: {name!r} is not limited content" for name in extra)
+            raise TemplateRefused(f"{key.channel}/{key.name}.{key.locale}: {where} (a voicemail may use only "
+                                  f"{', '.join(sorted(VOICE_VARIABLES))})")
 
     def keys(self) -> list[TemplateKey]:
         return sorted(self._templates, key=lambda k: (k.channel, k.name, k.locale))
@@ -58,7 +81,8 @@ class TemplateCatalogue:
     def resolve(self, channel: str, name: str, locale: str, stage: str | None = None) -> TemplateKey:
         """The template to use: the one named, else the stage's usual one, in the borrower's language."""
         language = supported_locale(locale)
-        for candidate in (name, STAGE_TEMPLATES.get(stage or ""), DEFAULT_TEMPLATE):
+        stage = stage or ""
+        for candidate in (name, STAGE_TEMPLATES.get(stage), STAGE_FALLBACKS.get(stage), DEFAULT_TEMPLATE):
             key = TemplateKey(channel, candidate or "", language)
             if key in self._templates:
                 return key
@@ -70,6 +94,11 @@ class TemplateCatalogue:
             subject, _, body = text.partition("\n")
             return Rendered(body=body.strip(), subject=subject[len(SUBJECT_PREFIX):].strip())
         return Rendered(body=text)
+
+
+def _line_of(source: str, name: str) -> int:
+    pattern = re.compile(rf"\b{re.escape(name)}\b")
+    return next((number for number, line in enumerate(source.splitlines(), 1) if pattern.search(line)), 1)
 
 
 def sms_segments(text: str) -> int:

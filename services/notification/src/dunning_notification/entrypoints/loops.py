@@ -102,7 +102,8 @@ async def _drain(dispatcher: Dispatcher, runtime) -> None:
 
 
 async def purge_expired_history(runtime) -> None:
-    """Contact history is kept for its jurisdiction's retention period (CN 5 years, US 3), then deleted."""
+    """A loan's contact history is kept for its jurisdiction's retention period (CN 5 years, US 3) after
+    its last attempt, then deleted with its reminders."""
     while not await runtime.sleep_or_stop(3600):
         try:
             async with runtime.uow() as uow:
