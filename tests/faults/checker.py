@@ -282,6 +282,9 @@ async def check_notification(db: Database, expected: Expected, provider_url: str
     report.facts.append(("provider calls answered as duplicates (a retry after a crash, deduplicated by reference)",
                          sum(r["calls"] - 1 for r in records)))
     report.facts.append(("reminders by status", dict(Counter(row["status"] for row in rows))))
+    # Why reminders did not go out: a new reason here is the first sign of a rule misapplied under faults.
+    unsent = Counter(f"{row['status']}: {row['reason']}" for row in rows if row["status"] in ("failed", "suppressed"))
+    report.facts.append(("failed and suppressed reminders by reason", dict(unsent.most_common())))
 
 
 def _logical_reminder(data: dict) -> tuple:

@@ -117,7 +117,7 @@ def test_consumers_of_each_topic_are_documented(asyncapi):
     overdue_readers = {service for service, _ in _readers(asyncapi, Topics.LOAN_OVERDUE)}
     assert overdue_readers == {"dunning-scheduler", "notification", "legal-referral"}
     assert {service for service, _ in _readers(asyncapi, Topics.REMINDER_REQUESTED)} == {"notification"}
-    assert {service for service, _ in _readers(asyncapi, Topics.REMINDER_SENT)} == {"legal-referral"}
+    assert {service for service, _ in _readers(asyncapi, Topics.REMINDER_SENT)} == {"legal-referral", "dunning-scheduler"}
     assert {service for service, _ in _readers(asyncapi, Topics.CASE_ESCALATED)} == {"legal-referral"}
     assert {service for service, _ in _readers(asyncapi, Topics.CASE_EVENTS)} == {"legal-referral", "notification"}
 

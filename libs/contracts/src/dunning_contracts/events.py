@@ -219,7 +219,21 @@ class PlanBroken(CaseEvent):
     missed_seq: int = Field(ge=1)
 
 
-CASE_EVENT_TYPES = (PromiseMade, PromiseKept, PromiseBroken, HoldPlaced, HoldReleased, PlanAgreed, PlanCompleted, PlanBroken)
+class ContactAttempted(CaseEvent):
+    """An agent's call or field visit, as reported when the agent completes the task: both sides of the
+    platform count it with the automated reminders against the same per-borrower contact caps. No PII."""
+
+    task_id: Id
+    borrower_id: Id | None = None
+    channel: Literal["phone", "field"]
+    # The borrower was reached: a conversation took place, whatever came of it.
+    connected: bool
+    outcome: str = Field(min_length=1, max_length=32)
+
+
+CASE_EVENT_TYPES = (
+    PromiseMade, PromiseKept, PromiseBroken, HoldPlaced, HoldReleased, PlanAgreed, PlanCompleted, PlanBroken, ContactAttempted,
+)
 
 
 EVENT_TYPES: dict[str, type[EventData]] = {

@@ -53,15 +53,19 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("ingestion", Topics.REPAYMENT_EVENTS),
     Subscription("dunning-scheduler", Topics.LOAN_OVERDUE),
     Subscription("dunning-scheduler", Topics.REPAYMENT_EVENTS, ("LoanBooked", "LoanClosed", "RepaymentFailed", "RepaymentReceived")),
+    # Voice reminders count with agent calls against a borrower's call caps.
+    Subscription("dunning-scheduler", Topics.REMINDER_SENT),
     Subscription("notification", Topics.REMINDER_REQUESTED),
     Subscription("notification", Topics.LOAN_OVERDUE),
     Subscription("notification", Topics.REPAYMENT_EVENTS, ("LoanBooked",)),
-    Subscription("notification", Topics.CASE_EVENTS, ("HoldPlaced", "HoldReleased")),
+    Subscription("notification", Topics.CASE_EVENTS, ("HoldPlaced", "HoldReleased", "ContactAttempted")),
     Subscription("legal-referral", Topics.CASE_ESCALATED),
     Subscription("legal-referral", Topics.LOAN_OVERDUE),
     Subscription("legal-referral", Topics.REMINDER_SENT),
     Subscription("legal-referral", Topics.REPAYMENT_EVENTS, ("LoanBooked",)),
-    Subscription("legal-referral", Topics.CASE_EVENTS),
+    Subscription("legal-referral", Topics.CASE_EVENTS, (
+        "PromiseMade", "PromiseKept", "PromiseBroken", "HoldPlaced", "HoldReleased", "PlanAgreed", "PlanCompleted", "PlanBroken",
+    )),
 )
 
 TOPIC_DESCRIPTIONS: dict[str, str] = {
@@ -74,7 +78,8 @@ TOPIC_DESCRIPTIONS: dict[str, str] = {
     Topics.CASE_ESCALATED: "A collection case moved up the stage ladder reminder, phone, field_visit, legal.",
     Topics.LEGAL_CASE: "Referrals to partner law firms: opened, then every status change.",
     Topics.CASE_EVENTS: "An extension of the contract: what happened to a collection case besides its stage "
-    "(promises made, kept, broken; holds placed and released; repayment plans agreed, completed, broken).",
+    "(promises made, kept, broken; holds placed and released; repayment plans agreed, completed, broken; "
+    "agents' calls and field visits, counted with reminders against the contact caps).",
 }
 
 DLQ_HEADERS = {
@@ -230,6 +235,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "PlanBroken": {
         "case_id": "C-3001", "loan_id": _LOAN, "occurred_at": "2026-03-18T00:00:00Z",
         "plan_id": "0f3a9b2c-6d4e-4f1a-9b8c-2e7d5a1c3b40", "missed_seq": 1,
+    },
+    "ContactAttempted": {
+        "case_id": "C-3001", "loan_id": _LOAN, "occurred_at": "2026-03-02T03:12:00Z",
+        "task_id": "5b1e7c2a-9d3f-4a6b-8e1c-7f2d4b6a9c10", "borrower_id": "B-7731", "channel": "phone",
+        "connected": True, "outcome": "promise",
     },
 }
 

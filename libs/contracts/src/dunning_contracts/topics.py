@@ -8,7 +8,7 @@ class Topics:
     REMINDER_SENT = "dunning.reminder-sent.v1"
     CASE_ESCALATED = "dunning.case-escalated.v1"
     LEGAL_CASE = "dunning.legal-case.v1"
-    CASE_EVENTS = "dunning.case-events.v1"  # an extension of CONTRACT §2: promises, holds, plans
+    CASE_EVENTS = "dunning.case-events.v1"  # an extension of CONTRACT §2: promises, holds, plans, agent contacts
 
     ALL = (REPAYMENT_EVENTS, LOAN_OVERDUE, REMINDER_REQUESTED, REMINDER_SENT, CASE_ESCALATED, LEGAL_CASE, CASE_EVENTS)
 
@@ -25,7 +25,7 @@ TOPIC_OF_TYPE = {
     "CaseEscalated": Topics.CASE_ESCALATED,
     "LegalCaseOpened": Topics.LEGAL_CASE,
     "LegalCaseUpdated": Topics.LEGAL_CASE,
-    **{name: Topics.CASE_EVENTS for name in ("PromiseMade", "PromiseKept", "PromiseBroken", "HoldPlaced", "HoldReleased", "PlanAgreed", "PlanCompleted", "PlanBroken")},
+    **{name: Topics.CASE_EVENTS for name in ("PromiseMade", "PromiseKept", "PromiseBroken", "HoldPlaced", "HoldReleased", "PlanAgreed", "PlanCompleted", "PlanBroken", "ContactAttempted")},
 }
 
 

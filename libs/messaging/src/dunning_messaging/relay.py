@@ -7,16 +7,19 @@ is sent: they go out first, in outbox order, and the newer rows after them."""
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Table, TextClause, func, select, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from dunning_messaging.kafka import BrokerMarker
+from dunning_messaging.partitioning import partition_of
 from dunning_messaging.sealing import Sealer
 from dunning_messaging.tables import MessagingTables
 from dunning_platform.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
@@ -112,8 +115,9 @@ class OutboxRelay:
         if not rows:
             return 0
         await self._send(rows)
-        ids = [row.id for row in rows]
-        await session.execute(update(self._outbox).where(self._outbox.c.id.in_(ids)).values(published_at=func.now()))
+        # One text parameter: an IN list bound and encoded a parameter per row.
+        ids = "{" + ",".join(str(row.id) for row in rows) + "}"
+        await session.execute(_mark_published(self._outbox), {"ids": ids})
         return len(rows)
 
     async def _broker_lost(self) -> bool:
@@ -171,8 +175,8 @@ class OutboxRelay:
         else:
             deliveries = [await self._send_in_span(row, self._sealer.open(row.value, row.sealed)) for row in rows]
         await asyncio.gather(*deliveries)
-        for row in rows:
-            OUTBOX_PUBLISHED.labels(row.topic).inc()
+        for topic, count in Counter(row.topic for row in rows).items():
+            OUTBOX_PUBLISHED.labels(topic).inc(count)
 
     async def _send_batched(self, rows) -> list:
         """The rows as one record batch per partition (a new one when full), each partition's in outbox
@@ -196,13 +200,15 @@ class OutboxRelay:
         value = self._sealer.open(row.value, row.sealed)
         return batch.append(key=row.key, value=value, timestamp=None, headers=headers) is not None
 
-    async def _partition_of(self, row, partitions: dict[str, list[int]]) -> int:
+    async def _partition_of(self, row, partitions: dict[str, tuple[int, ...]]) -> int:
         """Where `send` would put the row: the producer's default partitioner (murmur2 of the key, as
         Kafka's own clients), over the topic's partitions sorted by id, as it is given them."""
-        if row.topic not in partitions:
-            partitions[row.topic] = sorted(await self._producer.partitions_for(row.topic))
-        every = partitions[row.topic]
-        return DefaultPartitioner()(row.key, every, every)
+        every = partitions.get(row.topic)
+        if every is None:
+            every = partitions[row.topic] = tuple(sorted(await self._producer.partitions_for(row.topic)))
+        if row.key is None:
+            return DefaultPartitioner()(None, list(every), list(every))  # a random one, as `send` picks
+        return partition_of(row.key, every)
 
     async def _send_in_span(self, row, value: bytes):
         """A publish span, child of the span that emitted the row; its consumers continue from it."""
@@ -227,3 +233,11 @@ class OutboxRelay:
             ).one()
         OUTBOX_BACKLOG.set(count)
         OUTBOX_OLDEST_AGE.set(float(oldest or 0))
+
+
+@cache
+def _mark_published(outbox: Table) -> TextClause:
+    return text(
+        f"UPDATE {outbox.schema}.{outbox.name} SET published_at = now() "
+        "WHERE id = ANY(CAST(CAST(:ids AS text) AS bigint[]))"
+    )

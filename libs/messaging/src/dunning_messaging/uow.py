@@ -2,10 +2,11 @@
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import cache
 
 from pydantic import BaseModel
 from pydantic_core import to_json
-from sqlalchemy import text
+from sqlalchemy import Table, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dunning_contracts import TOPIC_OF_TYPE, CloudEvent, new_event
@@ -84,22 +85,10 @@ class UnitOfWork:
         """Record events as handled; returns those not handled before (a redelivery is not among them)."""
         if not keys:
             return set()
-        unique = list(dict.fromkeys(keys))
-        result = await self.session.execute(
-            self._claim_statement,
-            {"sources": [s for s, _ in unique], "ids": [i for _, i in unique], "topic": topic},
-        )
-        return {(row.source, row.event_id) for row in result}
-
-    @property
-    def _claim_statement(self):
-        # One statement text whatever the batch size: arrays, not a VALUES list to recompile each time.
-        inbox = self._tables.inbox
-        return text(
-            f"INSERT INTO {inbox.schema}.{inbox.name} (source, event_id, topic) "
-            "SELECT s, i, :topic FROM unnest(CAST(:sources AS text[]), CAST(:ids AS text[])) AS t(s, i) "
-            "ON CONFLICT DO NOTHING RETURNING source, event_id"
-        )
+        # One JSON text parameter of [source, id] pairs: asyncpg encoded text arrays element by element.
+        pairs = to_json(list(dict.fromkeys(keys))).decode()
+        result = await self.session.execute(_claim_statement(self._tables.inbox), {"keys": pairs, "topic": topic})
+        return {(source, event_id) for source, event_id in result}
 
     async def flush(self) -> None:
         if self._pending:
@@ -107,17 +96,7 @@ class UnitOfWork:
             # One JSON text parameter (bytes as hex), written by pydantic-core in C: an executemany
             # bound and encoded every column of every row in Python.
             rows = to_json(pending, bytes_mode="hex").decode()
-            await self.session.execute(self._outbox_statement, {"rows": rows})
-
-    @property
-    def _outbox_statement(self):
-        # WITH ORDINALITY ... ORDER BY: ids are assigned in emission order, the order the relay publishes in.
-        outbox = self._tables.outbox
-        return text(
-            f"INSERT INTO {outbox.schema}.{outbox.name} (topic, key, value, sealed, headers, event_type, event_id) "
-            "SELECT r->>0, decode(r->>1, 'hex'), decode(r->>2, 'hex'), (r->>3)::boolean, r->4, r->>5, r->>6 "
-            "FROM jsonb_array_elements(CAST(:rows AS text)::jsonb) WITH ORDINALITY AS t(r, n) ORDER BY n"
-        )
+            await self.session.execute(_outbox_statement(self._tables.outbox), {"rows": rows})
 
     def signal_after_commit(self, name: str) -> None:
         """Wake this process's loop `name` (timers, dispatcher) once the work is visible to it."""
@@ -132,3 +111,24 @@ class UnitOfWork:
         for name in self._signals_after_commit:
             self._signal(name)
         self._signals_after_commit.clear()
+
+
+# Built once per table: a text() clause parses its text for bind parameters each time it is made.
+@cache
+def _claim_statement(inbox: Table) -> TextClause:
+    # One statement text whatever the batch size, not a VALUES list to recompile each time.
+    return text(
+        f"INSERT INTO {inbox.schema}.{inbox.name} (source, event_id, topic) "
+        "SELECT k->>0, k->>1, :topic FROM jsonb_array_elements(CAST(:keys AS text)::jsonb) AS k "
+        "ON CONFLICT DO NOTHING RETURNING source, event_id"
+    )
+
+
+@cache
+def _outbox_statement(outbox: Table) -> TextClause:
+    # WITH ORDINALITY ... ORDER BY: ids are assigned in emission order, the order the relay publishes in.
+    return text(
+        f"INSERT INTO {outbox.schema}.{outbox.name} (topic, key, value, sealed, headers, event_type, event_id) "
+        "SELECT r->>0, decode(r->>1, 'hex'), decode(r->>2, 'hex'), (r->>3)::boolean, r->4, r->>5, r->>6 "
+        "FROM jsonb_array_elements(CAST(:rows AS text)::jsonb) WITH ORDINALITY AS t(r, n) ORDER BY n"
+    )

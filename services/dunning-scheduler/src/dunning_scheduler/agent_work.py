@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from dunning_contracts.events import ContactAttempted
 from dunning_messaging import UnitOfWork
 from dunning_platform.errors import Conflict, InvalidInput, NotFound
 from dunning_scheduler import casework, pauses
@@ -15,10 +16,11 @@ from dunning_scheduler.adapters.orm import AgentTask, Case
 from dunning_scheduler.adapters.repository import AgentTaskRepository, CaseRepository, PolicyRepository
 from dunning_scheduler.casework import record
 from dunning_scheduler.config import Settings, get_settings
-from dunning_scheduler.domain.agent_contact import AgentRules, Wait
+from dunning_scheduler.domain.agent_contact import CONNECTED, RuleBook, Wait
 
 OUTCOMES = ("contacted", "no_answer", "wrong_number", "promise", "refused", "hardship", "dispute")
 FAILED_CONTACTS = ("no_answer", "wrong_number")
+CHANNELS = {"agent_call": "phone", "field_visit": "field"}
 # How long a hold an agent's report starts, unless the agent says otherwise.
 HOLD_DAYS = {"hardship": 14, "dispute": 30}
 
@@ -54,7 +56,7 @@ async def waits(uow: UnitOfWork, tasks: list[AgentTask], settings: Settings | No
     return await AgentQueue(uow.session, await rules(uow, settings)).waits(tasks, uow.clock.now())
 
 
-async def rules(uow: UnitOfWork, settings: Settings | None) -> AgentRules:
+async def rules(uow: UnitOfWork, settings: Settings | None) -> RuleBook:
     active = await PolicyRepository(uow.session).active()
     return rules_of(settings or get_settings(), active.policy.contact_window)
 
@@ -63,6 +65,7 @@ async def complete(uow: UnitOfWork, task_id: uuid.UUID, agent: str, done: Comple
     task = await claimed_task(uow, task_id, agent, lender)
     case = await CaseRepository(uow.session).get(task.case_id, lock=True)
     task.status, task.outcome, task.note, task.completed_at = "completed", done.outcome, done.note, uow.clock.now()
+    report_contact(uow, task, case)
     if case.status == "resolved":
         return task
     ctx = await casework.context_for(uow, case.loan_id)
@@ -82,6 +85,15 @@ async def claimed_task(uow: UnitOfWork, task_id: uuid.UUID, agent: str, lender: 
     if task.claimed_by != agent:
         raise Conflict(f"task {task_id} is claimed by another agent")
     return task
+
+
+def report_contact(uow: UnitOfWork, task: AgentTask, case: Case) -> None:
+    """Every call or visit goes on the bus (no PII): notification's guard counts it with the reminders."""
+    contact = ContactAttempted(
+        case_id=str(case.id), loan_id=task.loan_id, occurred_at=task.completed_at, task_id=str(task.id),
+        borrower_id=case.borrower_id, channel=CHANNELS[task.kind], connected=task.outcome in CONNECTED, outcome=task.outcome,
+    )
+    uow.emit("ContactAttempted", contact)
 
 
 def count_outcome(case: Case, outcome: str) -> None:

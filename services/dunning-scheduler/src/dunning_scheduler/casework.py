@@ -6,16 +6,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from dunning_contracts.events import CaseEscalated, ReminderRequested
+from pydantic_core import to_json
+
+from dunning_contracts.events import CaseEscalated, Stage
 from dunning_messaging import UnitOfWork
 from dunning_platform.tracing import current_trace_id
-from dunning_scheduler.adapters.orm import Case, HistoryEntry, LoanProfile
+from dunning_scheduler.adapters.orm import Case, HistoryEntry, LoanProfile, NewCase
 from dunning_scheduler.adapters.repository import BulkWriter, CaseRepository, LoanRepository, PolicyRepository, TimerRepository
 from dunning_scheduler.domain.borrower import DEFAULT_CONTEXT, BorrowerContext
 from dunning_scheduler.domain.calendar import Calendar
-from dunning_scheduler.domain.decisions import Decision, decide
+from dunning_scheduler.domain.decisions import Decision, StagePlanner, decide
 from dunning_scheduler.domain.ladder import Situation
-from dunning_scheduler.domain.planner import PlannedAction, Plan, plan_pre_due
+from dunning_scheduler.domain.planner import PlannedAction, Plan, plan_pre_due, plan_stage
 from dunning_scheduler.domain.policy import Policy, VersionedPolicy
 from dunning_scheduler.domain.risk import score
 from dunning_scheduler.domain.segments import CaseProfile, resolve
@@ -30,14 +32,16 @@ class Writes:
     """What a run of events decided, gathered while deciding and written afterwards in a few statements
     (COPY), instead of a round trip per case. Cases opened in the run have no timers in the database yet."""
 
-    cases: list[Case] = field(default_factory=list)
+    cases: list[NewCase] = field(default_factory=list)
     new_ids: set[uuid.UUID] = field(default_factory=set)
     history: list[dict] = field(default_factory=list)
     timers: list[dict] = field(default_factory=list)
     # Reminders fired in the last 7 days per case (for the caps), loaded for the whole run at once.
     sent: dict[uuid.UUID, list[datetime]] = field(default_factory=dict)
+    # Stage plans by what decides them (see `stage_planner`): the cases of a run mostly share them.
+    plans: dict[tuple, Plan] = field(default_factory=dict)
 
-    def opened(self, case: Case) -> None:
+    def opened(self, case: NewCase) -> None:
         self.cases.append(case)
         self.new_ids.add(case.id)
         self.sent[case.id] = []
@@ -123,15 +127,36 @@ async def reconsider(
     """Decide the case's stage and plan again; apply what changed."""
     sent = await recent_reminders(case, ctx) if sent is None else sent
     current = None if new else case.stage
-    decision = decide(policy_for(case, ctx), current, situation_of(case, ctx), calendar_of(case, ctx), ctx.now, sent, replan=replan)
+    policy, situation, calendar = policy_for(case, ctx), situation_of(case, ctx), calendar_of(case, ctx)
+    decision = decide(policy, current, situation, calendar, ctx.now, sent, replan=replan, plan_stage=stage_planner(case, ctx))
     if decision is not None:
         await apply(case, decision, ctx)
     return decision
 
 
+def stage_planner(case: Case, ctx: Context) -> StagePlanner:
+    """plan_stage, reusing the run's plans: a stage's plan depends only on the case's ladder (the
+    policy version, its segment and arm), its local calendar, now and the reminders it was sent, and
+    the cases falling overdue on one morning share all of them but the last few reminders sent."""
+    if ctx.writes is None:
+        return plan_stage
+    plans = ctx.writes.plans
+
+    def planned(policy: Policy, stage: Stage, calendar: Calendar, now: datetime, sent: list[datetime]) -> Plan:
+        key = (ctx.policy.version, case.segment, case.arm, stage, calendar.day_zero, calendar.timezone, now, tuple(sent))
+        if key not in plans:
+            plans[key] = plan_stage(policy, stage, calendar, now, sent)
+        return plans[key]
+
+    return planned
+
+
 async def apply(case: Case, decision: Decision, ctx: Context) -> None:
-    refresh_risk(case, ctx)
-    cancelled = 0 if is_new(case, ctx) else await ctx.timers.cancel_for_case(case.id, f"replanned: {decision.reason}")
+    cancelled = 0
+    # A case opened in this run was scored a moment ago, from the same facts, and has no timers yet.
+    if not is_new(case, ctx):
+        refresh_risk(case, ctx)
+        cancelled = await ctx.timers.cancel_for_case(case.id, f"replanned: {decision.reason}")
     if decision.escalated_from:
         escalate(case, decision, ctx)
     case.stage, case.policy_version, case.updated_at = decision.stage, ctx.policy.version, ctx.now
@@ -197,6 +222,9 @@ def timer_rows(
     borrower_id = case.borrower_id if case else borrower_id
     # Pre-due reminders come before any case exists; they name the loan instead.
     case_ref = str(case.id) if case else f"pre-due:{loan_id}"
+    # What every timer of the plan shares, worked out once (a new case plans about nine).
+    shared = {"policy_version": ctx.policy.version, "locale": ctx.borrower.locale, "trace_id": current_trace_id()}
+    addressed = {"case_id": case_ref, "loan_id": loan_id, "borrower_id": borrower_id}
     rows = []
     for action in actions:
         reminder_id = uuid.uuid4()
@@ -206,25 +234,18 @@ def timer_rows(
             "loan_id": loan_id,
             "kind": action.kind,
             "due_at": action.due_at,
-            "payload": payload(action, ctx),
-            "event": reminder_event(action, reminder_id, case_ref, loan_id, borrower_id, ctx),
+            "payload": payload(action, shared),
+            "event": reminder_event(action, reminder_id, addressed, ctx.borrower.locale),
             "created_at": ctx.now,
         })
     return rows
 
 
-def payload(action: PlannedAction, ctx: Context) -> dict[str, Any]:
-    """Why and under which version the timer exists; shown in the case's plan and history."""
-    content = {
-        "stage": action.stage,
-        "day": action.day,
-        "reason": action.reason,
-        "policy_version": ctx.policy.version,
-        "locale": ctx.borrower.locale,
-        "template": action.template,
-        # The trace of the event that planned it, continued by what the timer emits.
-        "trace_id": current_trace_id(),
-    }
+def payload(action: PlannedAction, shared: dict[str, Any]) -> dict[str, Any]:
+    """Why and under which version the timer exists; shown in the case's plan and history. `shared`: the
+    policy version, the locale and the trace of the event that planned it, continued by what the timer emits."""
+    content = {"stage": action.stage, "day": action.day, "reason": action.reason} | shared
+    content["template"] = action.template
     if action.channel:
         content["channel"] = action.channel
     if action.not_before:
@@ -232,18 +253,18 @@ def payload(action: PlannedAction, ctx: Context) -> dict[str, Any]:
     return content
 
 
-def reminder_event(
-    action: PlannedAction, reminder_id: uuid.UUID, case_ref: str, loan_id: str, borrower_id: str, ctx: Context
-) -> str | None:
-    """The ReminderRequested data, validated now, so firing only has to wrap it in an envelope."""
+def reminder_event(action: PlannedAction, reminder_id: uuid.UUID, addressed: dict[str, str], locale: str) -> str | None:
+    """The ReminderRequested data as JSON, so firing only has to wrap it in an envelope. Encoded from a
+    plain dict in the model's field order, without validating each timer's copy: every value comes from
+    validated inputs (the event, the policy, the borrower's profile) or our own planner, and pydantic's
+    encoder writes them as the model would (tests hold it to ReminderRequested)."""
     if action.kind != "reminder":
         return None
-    event = ReminderRequested(
-        reminder_id=str(reminder_id), case_id=case_ref, loan_id=loan_id, borrower_id=borrower_id,
-        channel=action.channel, template=action.template, locale=ctx.borrower.locale, stage=action.stage,
-        not_before=action.not_before, expires_at=action.expires_at,
-    )
-    return event.model_dump_json()
+    data = {"reminder_id": str(reminder_id)} | addressed | {
+        "channel": action.channel, "template": action.template, "locale": locale, "stage": action.stage,
+        "not_before": action.not_before, "expires_at": action.expires_at,
+    }
+    return to_json(data).decode()
 
 
 def record(ctx: Context, case: Case, kind: str, reason: str, *, stage: str | None = None, details: dict | None = None) -> None:
@@ -255,14 +276,6 @@ def record(ctx: Context, case: Case, kind: str, reason: str, *, stage: str | Non
     if ctx.writes is not None:
         return ctx.writes.history.append(entry)
     ctx.uow.session.add(HistoryEntry(**entry))
-
-
-async def plan_pre_due_reminders(ctx: Context, profile: LoanProfile) -> int:
-    """Reminders before each installment still ahead; those planned earlier are replaced."""
-    await ctx.timers.cancel_pre_due(profile.loan_id, "replanned")
-    rows = pre_due_timers(ctx, profile.loan_id, profile.borrower_id, profile.due_dates)
-    await ctx.timers.add(rows)
-    return len(rows)
 
 
 def pre_due_timers(ctx: Context, loan_id: str, borrower_id: str, due_dates: list[str]) -> list[dict]:

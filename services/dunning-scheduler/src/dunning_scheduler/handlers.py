@@ -6,39 +6,25 @@ decides for each loan in Python, then writes cases, history and timers by COPY."
 
 import logging
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dunning_contracts import CloudEvent
-from dunning_contracts.events import LoanBooked, LoanOverdue, OverdueCleared
+from dunning_contracts.events import LoanBooked, LoanOverdue
 from dunning_messaging import Batched, UnitOfWork
 from dunning_scheduler import casework, pauses
+from dunning_scheduler.clearances import on_overdue_cleared_batch
 from dunning_scheduler.loan_events import on_loan_closed, on_repayment_failed, on_repayment_received_batch
-from dunning_scheduler.adapters.orm import Case, LoanProfile
-from dunning_scheduler.adapters.repository import (
-    AgentTaskRepository, CaseRepository, LoanRepository, PolicyRepository, TimerRepository,
-)
-from dunning_scheduler.casework import Context, Writes, borrower_of, context_for, record
+from dunning_scheduler.voice_reminders import on_reminders_sent
+from dunning_scheduler.adapters.orm import Case, LoanProfile, NewCase, Promise
+from dunning_scheduler.adapters.repository import CaseRepository, LoanRepository, PolicyRepository, PromiseRepository, TimerRepository
+from dunning_scheduler.casework import Context, Writes, borrower_of, record
 from dunning_scheduler.domain.borrower import BorrowerContext
 from dunning_scheduler.domain.calendar import Calendar
 from dunning_scheduler.domain.policy import VersionedPolicy
+from dunning_scheduler.waves import waves
 
 log = logging.getLogger(__name__)
-
-
-def waves(items: Iterable, loan_of) -> list[list]:
-    """The n-th wave holds each loan's n-th item: no wave has two of one loan, and a loan's items keep
-    their order from wave to wave. Different loans share nothing, so their order does not matter."""
-    result: list[list] = []
-    seen: dict[str, int] = {}
-    for item in items:
-        loan = loan_of(item)
-        n = seen[loan] = seen.get(loan, -1) + 1
-        if n == len(result):
-            result.append([])
-        result[n].append(item)
-    return result
 
 
 @dataclass
@@ -50,6 +36,8 @@ class OverdueWave:
     open_cases: dict[str, Case]
     past: dict[str, tuple[int, datetime | None]]
     early: dict[str, datetime]
+    # Pending promises of the open cases; most have none.
+    promises: dict[uuid.UUID, list[Promise]]
 
     def cleared_since(self, loan_id: str, at: datetime) -> bool:
         """Whether the loan was cleared at or after `at`: by a resolved case, or before any case existed."""
@@ -84,6 +72,7 @@ async def load_overdue_wave(uow: UnitOfWork, loan_ids: list[str]) -> tuple[Overd
         open_cases=open_cases,
         past=await cases.past_of_loans([loan for loan in loan_ids if loan not in open_cases]),
         early=await cases.early_clearances([loan for loan in loan_ids if loan not in open_cases]),
+        promises=await PromiseRepository(session).pending_of_cases(case_ids),
     )
     sent = await TimerRepository(session).reminders_sent_to_cases(case_ids, uow.clock.now() - timedelta(days=7))
     return loaded, Writes(sent=sent)
@@ -92,7 +81,7 @@ async def load_overdue_wave(uow: UnitOfWork, loan_ids: list[str]) -> tuple[Overd
 async def on_notice(data: LoanOverdue, loaded: OverdueWave, ctx: Context) -> None:
     case = loaded.open_cases.get(data.loan_id)
     if case is not None:
-        return await update_case(case, data, ctx)
+        return await update_case(case, data, ctx, loaded.promises.get(case.id, []))
     if loaded.cleared_since(data.loan_id, data.as_of):
         log.info("LoanOverdue older than the loan's last clearance; ignored", extra={"loan_id": data.loan_id})
         return
@@ -101,7 +90,7 @@ async def on_notice(data: LoanOverdue, loaded: OverdueWave, ctx: Context) -> Non
 
 async def open_case(data: LoanOverdue, ctx: Context, *, past_cures: int) -> None:
     """A new case; the caller cancels the loan's pre-due reminders and writes it (ctx.writes)."""
-    case = Case(
+    case = NewCase(
         id=uuid.uuid4(), status="open", broken_promises=0, opened_at=ctx.now, stage="reminder",
         contact_outcomes={}, failed_contacts=0, past_cures=past_cures,
         resolved_at=None, resolution=None, paused_until=None, pause_reason=None,
@@ -114,13 +103,13 @@ async def open_case(data: LoanOverdue, ctx: Context, *, past_cures: int) -> None
     await casework.reconsider(case, ctx, replan=True, sent=[], new=True)
 
 
-async def update_case(case: Case, data: LoanOverdue, ctx: Context) -> None:
+async def update_case(case: Case, data: LoanOverdue, ctx: Context, promises: list[Promise]) -> None:
     if data.as_of <= case.as_of:
         return  # the same observation again, or an older one overtaken by a newer
     before = case.overdue_amount
     observe(case, data, ctx)
     record(ctx, case, "updated", f"{data.days_past_due} days past due, overdue amount {before} -> {data.overdue_amount}")
-    await pauses.settle_kept_promises(case, before, ctx)
+    await pauses.settle_kept_promises(case, before, ctx, promises)
     casework.refresh_risk(case, ctx)
     if case.status == "open":
         await casework.reconsider(case, ctx, replan=False)
@@ -133,23 +122,6 @@ def observe(case: Case, data: LoanOverdue, ctx: Context) -> None:
     case.days_past_due, case.overdue_amount, case.penalty_accrued = data.days_past_due, data.overdue_amount, data.penalty_accrued
     case.outstanding_balance, case.as_of, case.updated_at = data.outstanding_balance, data.as_of, ctx.now
     case.policy_version = ctx.policy.version
-
-
-async def on_overdue_cleared(uow: UnitOfWork, event: CloudEvent, data: OverdueCleared) -> None:
-    ctx = await context_for(uow, data.loan_id)
-    case = await ctx.cases.unresolved_for_loan(data.loan_id)
-    if case is None:
-        # Overtook its LoanOverdue: remember it, so that one cannot open a case for a paid loan.
-        return await ctx.cases.remember_early_clearance(data.loan_id, data.cleared_at, data.reason)
-    case.status, case.resolved_at, case.resolution, case.updated_at = "resolved", data.cleared_at, data.reason, ctx.now
-    case.paused_until = case.pause_reason = None
-    cancelled = await ctx.timers.cancel_for_case(case.id, f"resolved: {data.reason}")
-    await AgentTaskRepository(uow.session).cancel_open(case.id, ctx.now)
-    await pauses.close_on_resolution(case, ctx)
-    record(ctx, case, "resolved", f"overdue cleared ({data.reason}); {cancelled} pending timers cancelled")
-    profile = await LoanRepository(uow.session).get(data.loan_id)
-    if profile is not None:
-        await casework.plan_pre_due_reminders(ctx, profile)
 
 
 async def on_loan_booked_batch(uow: UnitOfWork, events: list[tuple[CloudEvent, LoanBooked]]) -> None:
@@ -169,17 +141,14 @@ async def booked_wave(uow: UnitOfWork, bookings: list[LoanBooked]) -> None:
     for profile in fresh:
         ctx = Context(uow, policy, borrower_in(profile), now, writes)
         writes.timers += casework.pre_due_timers(ctx, profile["loan_id"], profile["borrower_id"], profile["due_dates"])
-    for data in bookings:
-        if data.loan_id in open_cases:
-            ctx = Context(uow, policy, borrower_in(profile_values(data)), now, writes)
-            await speak_their_language(open_cases[data.loan_id], data, ctx)
-    await writes.write(uow)
-
-
-async def speak_their_language(case: Case, data: LoanBooked, ctx: Context) -> None:
     # The overdue notice came first (another topic, no order between them): speak the borrower's language now.
-    changed = await ctx.timers.set_locale(case.id, data.borrower.locale)
-    record(ctx, case, "updated", f"loan booked: locale {data.borrower.locale}, {changed} pending timers updated")
+    late = [data for data in bookings if data.loan_id in open_cases]
+    changed = await TimerRepository(uow.session).set_locales({open_cases[d.loan_id].id: d.borrower.locale for d in late})
+    for data in late:
+        case = open_cases[data.loan_id]
+        ctx = Context(uow, policy, borrower_in(profile_values(data)), now, writes)
+        record(ctx, case, "updated", f"loan booked: locale {data.borrower.locale}, {changed[case.id]} pending timers updated")
+    await writes.write(uow)
 
 
 def borrower_in(profile: dict) -> BorrowerContext:
@@ -201,9 +170,10 @@ def profile_values(data: LoanBooked) -> dict:
 
 HANDLERS = {
     "LoanOverdue": Batched(on_loan_overdue_batch),
-    "OverdueCleared": on_overdue_cleared,
+    "OverdueCleared": Batched(on_overdue_cleared_batch),
     "LoanBooked": Batched(on_loan_booked_batch),
     "LoanClosed": on_loan_closed,
     "RepaymentFailed": on_repayment_failed,
     "RepaymentReceived": Batched(on_repayment_received_batch),
+    "ReminderSent": Batched(on_reminders_sent),
 }

@@ -1,5 +1,7 @@
 """The dunning scheduler: cases, the policy, durable timers, promises and holds."""
 
+import gc
+
 from fastapi import FastAPI
 
 from dunning_contracts import Topics
@@ -24,7 +26,7 @@ def create_service_app(settings: Settings | None = None, clock: Clock | None = N
         service=SERVICE,
         schema=SCHEMA,
         # LoanBooked shares its topic with payments; only the types in HANDLERS are taken, the rest skipped.
-        consumers=[ConsumerSpec("dunning-scheduler", [Topics.LOAN_OVERDUE, Topics.REPAYMENT_EVENTS], HANDLERS)],
+        consumers=[ConsumerSpec("dunning-scheduler", [Topics.LOAN_OVERDUE, Topics.REPAYMENT_EVENTS, Topics.REMINDER_SENT], HANDLERS)],
         produces=[Topics.REMINDER_REQUESTED, Topics.CASE_ESCALATED, Topics.CASE_EVENTS],
         background=timer_workers(settings.timer_workers),
         clock=clock,
@@ -34,5 +36,13 @@ def create_service_app(settings: Settings | None = None, clock: Clock | None = N
 
 def __getattr__(name: str):
     if name == "app":
-        return create_service_app()
+        return frozen(create_service_app())
     raise AttributeError(name)
+
+
+def frozen(app: FastAPI) -> FastAPI:
+    """The process's entry point only: what exists once the app is built (modules, the policy schema,
+    the ORM's mappers) stays for the process's life, so the cyclic collector stops scanning it again
+    on every full collection; taking in a run allocates many objects, and full collections came often."""
+    gc.freeze()
+    return app

@@ -2,15 +2,19 @@
 or break. Each change is told on dunning.case-events.v1 in the same transaction."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_platform.errors import Conflict, InvalidInput, NotFound
 from dunning_messaging import UnitOfWork
 from dunning_scheduler import case_events, casework, plan_progress
-from dunning_scheduler.adapters.orm import Case, Hold, Promise
+from dunning_scheduler.adapters.orm import Case, Hold, Promise, RepaymentPlan
 from dunning_scheduler.adapters.holds import HoldLookup
 from dunning_scheduler.adapters.payments import PaymentRepository
+from dunning_scheduler.adapters.plans import PlanRepository
 from dunning_scheduler.adapters.repository import AgentTaskRepository, CaseRepository, HoldRepository, PromiseRepository
 from dunning_scheduler.casework import Context, record
 from dunning_scheduler.domain.pauses import promise_ends, promise_kept
@@ -95,14 +99,16 @@ async def waiting_timers(case: Case, until: datetime, ctx: Context) -> list[dict
     return casework.timer_rows([first], case, ctx) + plan_progress.reminder_rows(plan, case, ctx)
 
 
-async def settle_kept_promises(case: Case, overdue_before: Decimal, ctx: Context) -> None:
-    """On a new observation of the loan (LoanOverdue). The amount before it no longer decides: payments do."""
-    await settle_paid_promises(case, ctx)
+async def settle_kept_promises(case: Case, overdue_before: Decimal, ctx: Context, pending: list[Promise]) -> None:
+    """On a new observation of the loan (LoanOverdue). The amount before it no longer decides: payments do.
+    `pending`: the case's pending promises, loaded for a whole wave of cases at once (most have none)."""
+    await settle_paid_promises(case, ctx, pending)
 
 
-async def settle_paid_promises(case: Case, ctx: Context) -> None:
+async def settle_paid_promises(case: Case, ctx: Context, pending: list[Promise] | None = None) -> None:
     """Keep each pending promise whose amount was paid between the promise and its date plus grace."""
-    for promise in await PromiseRepository(ctx.uow.session).pending(case.id):
+    pending = await PromiseRepository(ctx.uow.session).pending(case.id) if pending is None else pending
+    for promise in pending:
         paid = await paid_for_promise(case, promise, ctx)
         if promise_kept(promise.amount, paid, promise.overdue_at_promise, case.overdue_amount):
             promise.status, promise.settled_at = "kept", ctx.now
@@ -116,14 +122,31 @@ async def paid_for_promise(case: Case, promise: Promise, ctx: Context) -> Decima
     return await PaymentRepository(ctx.uow.session).paid_between(case.loan_id, case.currency, promise.created_at, ends)
 
 
-async def close_on_resolution(case: Case, ctx: Context) -> None:
-    for promise in await PromiseRepository(ctx.uow.session).pending(case.id):
+@dataclass
+class Pausing:
+    """What may pause each of many cases (pending promises, active holds, the active plan), loaded at once."""
+
+    promises: dict[uuid.UUID, list[Promise]]
+    holds: dict[uuid.UUID, list[Hold]]
+    plans: dict[uuid.UUID, RepaymentPlan]
+
+
+async def pausing(session: AsyncSession, case_ids: list[uuid.UUID]) -> Pausing:
+    return Pausing(
+        await PromiseRepository(session).pending_of_cases(case_ids),
+        await HoldRepository(session).active_of_cases(case_ids),
+        await PlanRepository(session).active_of_cases(case_ids),
+    )
+
+
+def close_on_resolution(case: Case, ctx: Context, paused_by: Pausing) -> None:
+    for promise in paused_by.promises.get(case.id, []):
         promise.status, promise.settled_at = "kept", ctx.now
         case_events.promise_kept(case, promise, ctx)
-    for hold in await HoldRepository(ctx.uow.session).active(case.id):
+    for hold in paused_by.holds.get(case.id, []):
         hold.released_at, hold.released_because = ctx.now, "resolved"
         case_events.hold_released(case, hold, "resolved", ctx)
-    await plan_progress.close_on_resolution(case, ctx)
+    plan_progress.close_on_resolution(case, paused_by.plans.get(case.id), ctx)
 
 
 async def resume_due(case: Case, ctx: Context) -> None:

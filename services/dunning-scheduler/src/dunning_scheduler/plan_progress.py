@@ -88,9 +88,8 @@ def settle(plan: RepaymentPlan, status: str, because: str, ctx: Context) -> None
     plan.status, plan.settled_at, plan.settled_because = status, ctx.now, because
 
 
-async def close_on_resolution(case: Case, ctx: Context) -> None:
-    """The overdue amount is cleared: nothing is left for the plan to collect."""
-    plan = await active_plan(case, ctx)
+def close_on_resolution(case: Case, plan: RepaymentPlan | None, ctx: Context) -> None:
+    """The overdue amount is cleared: nothing is left for the plan (the case's active one) to collect."""
     if plan is None:
         return
     because = f"overdue cleared ({case.resolution}) with {plan.kept_installments} of {len(plan.installments)} instalments checked"

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from dunning_scheduler.domain.agent_contact import AgentRules, Borrower, CallTally, Hours, tally, take, waiting
+from dunning_scheduler.domain.agent_contact import AgentRules, Borrower, Call, CallTally, Hours, tally, take, waiting
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RULES = AgentRules(Hours(time(8), time(22)), Hours(time(9), time(18)), attempts_per_day=6, connected_calls_per_day=3)
@@ -47,10 +47,10 @@ def test_six_attempts_close_the_day_even_when_nobody_answered():
 
 def test_only_calls_of_the_borrowers_local_day_are_counted():
     calls = [
-        (at_shanghai(0, 30), "contacted"),
-        (datetime(2026, 11, 26, 23, 30, tzinfo=SHANGHAI), "contacted"),
-        (at_shanghai(9), "no_answer"),
-        (at_shanghai(9, 30), None),
+        Call(at_shanghai(0, 30), connected=True),
+        Call(datetime(2026, 11, 26, 23, 30, tzinfo=SHANGHAI), connected=True),
+        Call(at_shanghai(9)),
+        Call(at_shanghai(9, 30)),
     ]
 
     counted = tally(calls, SHANGHAI, at_shanghai(12))
@@ -61,7 +61,7 @@ def test_only_calls_of_the_borrowers_local_day_are_counted():
 def test_a_call_handed_out_counts_as_an_attempt_at_once():
     borrower = Borrower(SHANGHAI, CallTally(attempts=5))
 
-    take(borrower, "agent_call")
+    take(borrower, "agent_call", at_shanghai(10))
 
     assert waiting(RULES, "agent_call", borrower, at_shanghai(10)).reason == "daily_attempt_cap"
 

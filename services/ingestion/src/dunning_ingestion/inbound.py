@@ -1,13 +1,12 @@
 """Bus events in, domain objects out: where an inbound event's fields are checked against the loan."""
 
 from dataclasses import replace
-from decimal import Decimal
 
 from dunning_contracts import CloudEvent
 from dunning_contracts.events import LoanBooked, LoanClosed, RepaymentReceived
 from dunning_ingestion.domain.ledger import Payment
 from dunning_ingestion.domain.loan import Loan
-from dunning_ingestion.domain.money import minor_digits
+from dunning_ingestion.domain.money import ZERO, minor_digits
 from dunning_ingestion.domain.policy import LedgerPolicy
 from dunning_ingestion.domain.rules import (
     check_currency, check_positive, check_precision, check_schedule_has_amounts, fits_precision, local_date, zone,
@@ -41,15 +40,12 @@ def loan_from_booking(event: CloudEvent, data: LoanBooked, policy: LedgerPolicy,
 def _terms(data: LoanBooked, policy: LedgerPolicy) -> Terms:
     digits = minor_digits(data.currency)
     check_precision(data.principal, digits, data.currency, field="data.principal")
-    for index, installment in enumerate(data.installments):
-        for part in ("principal_due", "interest_due"):
-            amount = getattr(installment, part)
-            if not fits_precision(amount, digits):  # the field is named only when it is refused
-                check_precision(amount, digits, data.currency, field=f"data.installments.{index}.{part}")
-    check_schedule_has_amounts(sum((i.principal_due + i.interest_due for i in data.installments), Decimal("0")))
+    _check_installment_amounts(data, digits)
     installments = tuple(
-        ScheduledInstallment(i.seq, i.due_date, i.principal_due, i.interest_due)
-        for i in sorted(data.installments, key=lambda i: i.seq)
+        sorted(
+            (ScheduledInstallment(i.seq, i.due_date, i.principal_due, i.interest_due) for i in data.installments),
+            key=_by_seq,
+        )
     )
     interest_rate = contract_rate_annual(installments, local_date(data.booked_at, data.borrower.timezone))
     return Terms(
@@ -60,6 +56,20 @@ def _terms(data: LoanBooked, policy: LedgerPolicy) -> Terms:
         installments=installments,
         waterfall=policy.waterfall,
     )
+
+
+def _check_installment_amounts(data: LoanBooked, digits: int) -> None:
+    total_due = ZERO
+    for index, installment in enumerate(data.installments):
+        for part, amount in (("principal_due", installment.principal_due), ("interest_due", installment.interest_due)):
+            if not fits_precision(amount, digits):  # the field is named only when it is refused
+                check_precision(amount, digits, data.currency, field=f"data.installments.{index}.{part}")
+        total_due += installment.principal_due + installment.interest_due
+    check_schedule_has_amounts(total_due)
+
+
+def _by_seq(installment: ScheduledInstallment) -> int:
+    return installment.seq
 
 
 def payment_of(loan: Loan, data: RepaymentReceived) -> Payment:

@@ -5,7 +5,7 @@ here, byte for byte what `new_event(...).to_json_bytes()` gives (tests/unit/test
 them to the contract's models): building and validating a pydantic model per event cost about a
 third of the Kafka path's time."""
 
-import uuid
+import os
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -64,7 +64,7 @@ def publish_cleared(uow, loan_id: str, reason: str, now: datetime) -> None:
 
 def _publish(uow, type_name: str, data: dict, now: datetime) -> None:
     """What `uow.emit` writes to the outbox (key, value, traceparent header), without the models."""
-    event_id, traceparent = str(uuid.uuid4()), child_traceparent()
+    event_id, traceparent = new_event_id(), child_traceparent()
     value = to_json(
         {
             "specversion": "1.0", "id": event_id, "source": uow.source, "type": type_name, "time": now,
@@ -75,6 +75,16 @@ def _publish(uow, type_name: str, data: dict, now: datetime) -> None:
     headers = [("traceparent", traceparent)]
     key = data["loan_id"].encode()
     uow.publish_raw(Topics.LOAN_OVERDUE, key, value, headers, event_type=type_name, event_id=event_id)
+
+
+def new_event_id() -> str:
+    """A random (version 4) UUID as `str(uuid.uuid4())` writes it, without building a UUID object: half
+    the cost, once per event announced."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _money(amount: Decimal) -> str:

@@ -20,7 +20,7 @@ async def test_one_valid_event_is_accepted_applied_and_republished_to_the_inboun
     assert response.status_code == 202, response.text
     assert response.json()["status"] == "accepted"
     loan = (await client.get(f"/v1/loans/{loan_id}", headers=auth(admin_token))).json()
-    assert (loan["status"], loan["outstanding_balance"]) == ("current", "1050")
+    assert (loan["status"], loan["outstanding_balance"]) == ("current", "1050.00")
     republished = await outbox(app, loan_id, topic=Topics.REPAYMENT_EVENTS)
     assert [e["id"] for e in republished] == [event["id"]]
 
@@ -53,7 +53,7 @@ async def test_a_batch_keeps_its_valid_items_and_names_what_is_wrong_with_the_ot
     assert results[1]["errors"][0]["field"] == "data.amount"
     assert results[2]["errors"][0]["field"] == "data.currency"
     loan = (await client.get(f"/v1/loans/{loan_id}", headers=auth(admin_token))).json()
-    assert loan["installments"][0]["paid"] == {"principal": "245.00", "interest": "50", "penalty": "5.00"}
+    assert loan["installments"][0]["paid"] == {"principal": "245.00", "interest": "50.00", "penalty": "5.00"}
     assert [e["type"] for e in await outbox(app, loan_id, topic=Topics.REPAYMENT_EVENTS)] == ["LoanBooked", "RepaymentReceived"]
 
 

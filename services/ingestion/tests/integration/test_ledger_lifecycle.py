@@ -36,9 +36,9 @@ async def test_a_payment_that_arrives_before_its_loan_is_applied_when_the_loan_a
     await post(client, admin_token, loan_booked(loan_id, ("2026-01-10", "1000", "50"), ("2026-02-10", "1000", "40")))
 
     view = await loan(client, admin_token, loan_id)
-    assert (view["status"], view["overdue_amount"]) == ("current", "0")
+    assert (view["status"], view["overdue_amount"]) == ("current", "0.00")
     # paid five days late: 2.50 penalty first, then interest, then principal
-    assert view["installments"][0]["paid"] == {"principal": "1000", "interest": "50", "penalty": "2.50"}
+    assert view["installments"][0]["paid"] == {"principal": "1000.00", "interest": "50.00", "penalty": "2.50"}
     assert view["installments"][1]["paid"]["interest"] == "2.50"
     assert await notices(app, loan_id) == []
 
@@ -52,7 +52,7 @@ async def test_a_parked_payment_in_another_currency_goes_to_the_dlq_when_its_loa
 
     dead = await outbox(app, loan_id, topic=f"{Topics.REPAYMENT_EVENTS}.dlq")
     assert [e["type"] for e in dead] == ["RepaymentReceived"]
-    assert (await loan(client, admin_token, loan_id))["installments"][0]["paid"]["principal"] == "0"
+    assert (await loan(client, admin_token, loan_id))["installments"][0]["paid"]["principal"] == "0.00"
 
 
 async def test_a_partial_payment_announces_the_smaller_overdue_amount(ingestion, admin_token):
@@ -182,8 +182,8 @@ async def test_amounts_written_with_an_exponent_are_stored_as_the_numbers_they_a
     await post(client, admin_token, booked, repayment(loan_id, "1.055E+3", paid_at="2026-01-15T10:00:00+08:00"))
 
     view = await loan(client, admin_token, loan_id)
-    assert (view["principal"], view["penalty_rate_daily"]) == ("1000", "0.0005")
-    assert view["installments"][0]["due"] == {"principal": "1000", "interest": "50"}
+    assert (view["principal"], view["penalty_rate_daily"]) == ("1000.00", "0.0005")
+    assert view["installments"][0]["due"] == {"principal": "1000.00", "interest": "50.00"}
     # Paid five days late: 2.50 penalty, 50 interest, 1000 principal, and 2.50 left over as credit.
-    assert view["installments"][0]["paid"] == {"principal": "1000", "interest": "50", "penalty": "2.50"}
+    assert view["installments"][0]["paid"] == {"principal": "1000.00", "interest": "50.00", "penalty": "2.50"}
     assert view["credit_balance"] == "2.50"

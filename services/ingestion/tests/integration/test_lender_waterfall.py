@@ -44,6 +44,6 @@ async def test_a_payment_is_allocated_in_the_order_its_lender_configured(two_len
     default_view = (await client.get(f"/v1/loans/{default_loan}", headers=headers)).json()
     microloan_view = (await client.get(f"/v1/loans/{microloan}", headers=headers)).json()
 
-    assert default_view["installments"][0]["paid"] == {"penalty": "5.00", "interest": "50", "principal": "445.00"}
+    assert default_view["installments"][0]["paid"] == {"penalty": "5.00", "interest": "50.00", "principal": "445.00"}
     assert microloan_view["waterfall"] == PRINCIPAL_FIRST
-    assert microloan_view["installments"][0]["paid"] == {"penalty": "0", "interest": "0", "principal": "500"}
+    assert microloan_view["installments"][0]["paid"] == {"penalty": "0.00", "interest": "0.00", "principal": "500.00"}

@@ -1,11 +1,12 @@
 """The notices are written to JSON by hand, for speed: they must be exactly what the contract's models give."""
 
+import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from dunning_contracts import CloudEvent, Topics, new_event
 from dunning_contracts.events import LoanOverdue, OverdueCleared
-from dunning_ingestion.outbound import overdue_data, publish_cleared, publish_overdue
+from dunning_ingestion.outbound import new_event_id, overdue_data, publish_cleared, publish_overdue
 
 NOW = datetime(2026, 1, 20, 2, 0, 0, 123456, tzinfo=UTC)
 
@@ -67,3 +68,10 @@ def test_every_event_gets_its_own_id_and_trace():
     first, second = uow.published
     assert first["id"] != second["id"]
     assert first["headers"] != second["headers"]
+
+
+def test_an_announced_event_id_is_a_random_version_4_uuid_in_its_usual_text_form():
+    ids = [new_event_id() for _ in range(1000)]
+    parsed = [uuid.UUID(event_id) for event_id in ids]
+    assert all(u.version == 4 and u.variant == uuid.RFC_4122 and str(u) == i for u, i in zip(parsed, ids))
+    assert len(set(ids)) == len(ids)

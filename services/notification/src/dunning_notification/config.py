@@ -53,6 +53,9 @@ class Settings(ServiceSettings):
     dispatch_lease_s: float = 120.0
     send_max_attempts: int = 5
     send_retry_base_s: float = 2.0
+    # A reminder pinned to a provider that may hold it is asked again (with backoff) until the provider
+    # answers; this long past its `expires_at` with no answer it ends `failed`, reason `provider_unanswered`.
+    pinned_answer_grace_s: float = Field(default=86400.0, ge=0)
     # A reminder for a borrower whose LoanBooked has not arrived yet (another topic, no order between
     # them) looks again this soon; until it expires.
     unknown_contact_retry_s: float = 5.0

@@ -4,14 +4,20 @@ No transaction is open while a provider is called: a claim is a lease (SKIP LOCK
 calls happen, and the outcomes are recorded only where the lease is still ours. A crash mid-call lets the
 lease run out and another dispatcher retry with the same idempotency reference.
 
-A round is three short transactions (claim, read, record) around the provider calls; messages of a channel
-whose provider has a batch API travel up to 100 to a request."""
+A round is short transactions (claim, read, one pin before each provider call, record) around the calls;
+messages of a channel whose provider has a batch API travel up to 100 to a request.
+
+The pin is committed before a request leaves: from then on the message may be at that provider, so a crash
+or a lost answer leaves the reminder pinned to it, and the next dispatcher asks that provider again (same
+reference, the provider answers with the message it holds) without consulting the guard: the contact, if
+any, was made when the guard allowed it, and a cure or expiry since must not turn it into `suppressed`."""
 
 import asyncio
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from dunning_messaging.uow import UnitOfWork
 from dunning_notification.adapters import repository
@@ -106,7 +112,7 @@ class Dispatcher:
 
     async def complete(self, round_: Round) -> None:
         """Send what was planned and record every outcome; no transaction is open during the calls."""
-        outcomes = await self._send_all(round_.plans)
+        outcomes = await self._send_all(round_.plans, round_.lease_until)
         await self._record_all(round_.plans, outcomes, round_.lease_until)
 
     async def _plan_all(self, claimed: list[Reminder], now: datetime) -> dict[str, Plan]:
@@ -148,14 +154,21 @@ class Dispatcher:
         if not address or not self._channels.supports(channel):
             return Fail(f"no {channel} address or provider for the borrower", contact.region)
         loan = batch.loans.get(reminder.loan_id, LoanState(LoanFigures()))
+        # A pinned reminder is an answer still owed by its provider, not a new contact: the guard had its say.
+        refused = None if reminder.pinned_provider else self._refused(reminder, channel, contact, preferences, loan, batch, now)
+        return refused or self._compose(reminder, channel, contact, loan.figures, address)
+
+    @staticmethod
+    def _refused(
+        reminder: Reminder, channel: str, contact: Contact, preferences: guard.Preferences, loan: LoanState, batch: Batch,
+        now: datetime,
+    ) -> Refuse | None:
         history = summarise(batch.history.get(reminder.borrower_id, []), channel, contact.timezone, now)
         request = guard.ContactRequest(
             channel, contact.timezone, contact.region, preferences, history, _cured(reminder, loan), loan.held_until
         )
         verdict = guard.check(request, now)
-        if isinstance(verdict, guard.Suppressed):
-            return Refuse(verdict, contact.region)
-        return self._compose(reminder, channel, contact, loan.figures, address)
+        return Refuse(verdict, contact.region) if isinstance(verdict, guard.Suppressed) else None
 
     def _wait_for_contact(self, reminder: Reminder, now: datetime) -> Plan:
         # The LoanBooked with the borrower's contact data may still be on its way (another topic).
@@ -181,11 +194,11 @@ class Dispatcher:
             return voicemail_context(figures, locale, self._settings.voice_callback_number)
         return message_context(contact.name, reminder.loan_id, figures, locale, reminder.stage)
 
-    async def _send_all(self, plans: dict[str, Plan]) -> dict[str, Outcome]:
+    async def _send_all(self, plans: dict[str, Plan], lease_until: datetime) -> dict[str, Outcome]:
         """Every planned send, in requests of as many messages as the channel's provider takes at once."""
         sends = [plan for plan in plans.values() if isinstance(plan, Send)]
         outcomes: dict[str, Outcome] = {}
-        for found in await asyncio.gather(*(self._send_batch(*job) for job in self._jobs(sends))):
+        for found in await asyncio.gather(*(self._send_batch(*job, lease_until) for job in self._jobs(sends))):
             outcomes |= found
         return outcomes
 
@@ -200,14 +213,24 @@ class Dispatcher:
             jobs += [(channel, pinned, messages[start : start + size]) for start in range(0, len(messages), size)]
         return jobs
 
-    async def _send_batch(self, channel: str, pinned: str | None, messages: list[OutboundMessage]) -> dict[str, Outcome]:
+    async def _send_batch(
+        self, channel: str, pinned: str | None, messages: list[OutboundMessage], lease_until: datetime
+    ) -> dict[str, Outcome]:
         async with self._slots:
             started = time.perf_counter()
-            results = await self._channels.send_batch(channel, messages, pinned)
+            results = await self._channels.send_batch(channel, messages, pinned, partial(self._pin, lease_until))
             elapsed = time.perf_counter() - started
         for result in results.values():
             PROVIDER_LATENCY.labels(channel, "sent" if isinstance(result, Receipt) else "failed").observe(elapsed)
         return results
+
+    async def _pin(self, lease_until: datetime, provider: str, messages: list[OutboundMessage]) -> list[OutboundMessage]:
+        """Make the attempt durable before the request leaves; a reminder whose lease ran out (another
+        dispatcher's now, perhaps refused by the guard there) must not go out from here."""
+        async with self._runtime.uow() as uow:
+            held = await repository.pin_to_provider(uow.session, [m.reference for m in messages], provider, lease_until)
+            await uow.commit()
+        return [message for message in messages if message.reference in held]
 
     async def _record_all(self, plans: dict[str, Plan], outcomes: dict[str, Outcome], lease_until: datetime) -> None:
         async with self._runtime.uow() as uow:

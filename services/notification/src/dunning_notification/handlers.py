@@ -17,6 +17,7 @@ from dunning_contracts.events import (
 from dunning_messaging.consumer import Batched
 from dunning_messaging.uow import UnitOfWork
 from dunning_notification.adapters import repository, wakeup
+from dunning_notification.agent_calls import on_contact_attempted
 from dunning_notification.adapters.vault import ContactVault
 from dunning_notification.domain.reminders import DELIVERED, FAILED, UNDELIVERED, DeliveryReceipt, after_receipt
 from dunning_notification.domain.rules import jurisdiction_of
@@ -108,6 +109,7 @@ HANDLERS = {
     "ReminderRequested": Batched(on_reminders_requested),
     "HoldPlaced": on_hold_placed,
     "HoldReleased": on_hold_released,
+    "ContactAttempted": on_contact_attempted,
 }
 
 

@@ -43,7 +43,7 @@ def record(held: HeldReminder, failure: DeliveryFailed, now: datetime = NOW) -> 
 
 def test_a_pinned_reminder_that_meets_an_open_circuit_on_its_last_attempt_stays_pending():
     held = reminder()
-    uow = record(held, DeliveryFailed("circuit open for devprovider", retryable=True, provider="devprovider"))
+    uow = record(held, DeliveryFailed("circuit open for devprovider", retryable=True, provider="devprovider", called=False))
     assert held.status == "pending" and held.attempts == 2 and held.next_attempt_at > NOW
     assert uow.emitted == [], "nothing is announced: the provider may have the message"
 
@@ -59,3 +59,52 @@ def test_a_pinned_reminder_ends_failed_when_its_provider_answers_its_last_attemp
     answer = DeliveryFailed("provider answered 500", retryable=True, provider="devprovider", maybe_accepted=True, answered=True)
     [(kind, event)] = record(held, answer).emitted
     assert held.status == "failed" and (kind, event.status, event.reason) == ("ReminderSent", "failed", "provider answered 500")
+
+
+def record_as(held: HeldReminder, failure: DeliveryFailed, pinned_before: str | None) -> None:
+    plan = Send(OutboundMessage("rem-1", "sms", "13812345678", "hello"), "CN", pinned_before)
+    OutcomeRecorder(settings(), FakeUnitOfWork()).record(held, plan, failure, NOW)
+
+
+def test_a_sure_refusal_lifts_the_pin_set_before_the_call_from_a_reminder_no_provider_may_hold():
+    held = reminder(attempts=0)
+    record_as(held, DeliveryFailed("provider answered 503", retryable=True, provider="devprovider", answered=True), None)
+    assert held.status == "pending" and held.pinned_provider is None
+
+
+def test_a_sure_refusal_keeps_the_pin_of_an_earlier_call_that_may_have_reached_the_provider():
+    held = reminder()
+    record_as(held, DeliveryFailed("provider answered 503", retryable=True, provider="devprovider", answered=True), "devprovider")
+    assert held.pinned_provider == "devprovider"
+
+
+def test_a_pinned_reminder_unanswered_past_the_grace_after_its_expiry_ends_failed_provider_unanswered():
+    grace = settings().pinned_answer_grace_s
+    held = reminder(expires_at=NOW - timedelta(seconds=grace))
+    [(kind, event)] = record(held, DeliveryFailed("provider timed out", retryable=True, provider="devprovider", maybe_accepted=True)).emitted
+    assert held.status == "failed" and (event.status, event.reason) == ("failed", "provider_unanswered")
+
+
+def open_circuit() -> DeliveryFailed:
+    return DeliveryFailed("circuit open for devprovider", retryable=True, provider="devprovider", called=False)
+
+
+def test_an_open_circuit_is_no_attempt_a_reminder_waits_for_it_to_close_past_its_allowed_attempts():
+    held = reminder(pinned_provider=None, attempts=5)
+    recorder = OutcomeRecorder(settings(), FakeUnitOfWork())
+    recorder.record(held, Send(OutboundMessage("rem-1", "sms", "13812345678", "hello"), "CN"), open_circuit(), NOW)
+    assert held.status == "pending" and held.reason == "circuit open for devprovider"
+    assert NOW + timedelta(seconds=settings().breaker_reset_s / 2) <= held.next_attempt_at
+    assert recorder._attempts == [], "no call was made: nothing for the contact history or the caps"
+
+
+def test_a_reminder_that_meets_an_open_circuit_at_its_expiry_ends_failed_with_that_reason():
+    held = reminder(pinned_provider=None, expires_at=NOW + timedelta(seconds=5))
+    [(kind, event)] = emitted_after(held, open_circuit())
+    assert held.status == "failed" and event.reason == "circuit open for devprovider"
+
+
+def emitted_after(held: HeldReminder, failure: DeliveryFailed) -> list:
+    uow = FakeUnitOfWork()
+    OutcomeRecorder(settings(), uow).record(held, Send(OutboundMessage("rem-1", "sms", "13812345678", "hello"), "CN"), failure, NOW)
+    return uow.emitted

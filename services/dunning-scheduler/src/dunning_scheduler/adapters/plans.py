@@ -20,6 +20,10 @@ class PlanRepository:
         query = select(RepaymentPlan).where(RepaymentPlan.case_id == case_id, RepaymentPlan.status == "active")
         return await self.session.scalar(query)
 
+    async def active_of_cases(self, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, RepaymentPlan]:
+        query = select(RepaymentPlan).where(RepaymentPlan.case_id.in_(case_ids), RepaymentPlan.status == "active")
+        return {plan.case_id: plan for plan in await self.session.scalars(query)} if case_ids else {}
+
     async def for_case(self, case_id: uuid.UUID) -> list[RepaymentPlan]:
         query = select(RepaymentPlan).where(RepaymentPlan.case_id == case_id).order_by(RepaymentPlan.created_at)
         return list(await self.session.scalars(query))

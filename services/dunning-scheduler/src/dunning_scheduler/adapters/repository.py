@@ -1,16 +1,16 @@
 """Queries of the scheduler's tables; handlers and routes never write SQL themselves."""
 
 import uuid
+from collections import Counter
 from datetime import datetime
 
 from pydantic_core import to_json
 from sqlalchemy import Text, cast, func, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_scheduler.adapters.firing_sql import driver_connection
-from dunning_scheduler.adapters.orm import AgentTask, Case, EarlyClearance, HistoryEntry, Hold, LoanProfile, PolicyRow, Promise, Timer
+from dunning_scheduler.adapters.orm import CASE_COLUMNS, AgentTask, Case, EarlyClearance, NewCase, HistoryEntry, Hold, LoanProfile, PolicyRow, Promise, Timer
 from dunning_scheduler.domain.default_policy import DEFAULT_POLICY
 from dunning_scheduler.domain.policy import Policy, VersionedPolicy
 
@@ -79,10 +79,12 @@ class LoanRepository:
         return {profile.loan_id: profile for profile in await self.session.scalars(query)}
 
     async def save_many(self, rows: list[dict]) -> None:
-        """Upsert profiles of distinct loans (one statement cannot touch a row twice)."""
-        statement = insert(LoanProfile).values(rows)
-        changed = {k: statement.excluded[k] for k in rows[0] if k != "loan_id"}
-        await self.session.execute(statement.on_conflict_do_update(index_elements=["loan_id"], set_=changed))
+        """Upsert profiles of distinct loans (one statement cannot touch a row twice), as one array per
+        column: the same statement text for any number of loans, where a multi-row VALUES was compiled
+        anew for each run."""
+        columns = {name: [row[name] for row in rows] for name in PROFILE_COLUMNS}
+        columns["due_dates"] = [json_text(dates) for dates in columns["due_dates"]]
+        await self.session.execute(SAVE_PROFILES, columns)
 
     async def save(self, values: dict) -> None:
         statement = insert(LoanProfile).values(**values)
@@ -128,6 +130,13 @@ class CaseRepository:
         latest = {"cleared_at": func.greatest(EarlyClearance.cleared_at, statement.excluded.cleared_at)}
         await self.session.execute(statement.on_conflict_do_update(index_elements=["loan_id"], set_=latest))
 
+    async def remember_early_clearances(self, rows: list[dict]) -> None:
+        """remember_early_clearance for distinct loans in one statement (loan_id, cleared_at, reason)."""
+        if rows:
+            statement = insert(EarlyClearance).values(rows)
+            latest = {"cleared_at": func.greatest(EarlyClearance.cleared_at, statement.excluded.cleared_at)}
+            await self.session.execute(statement.on_conflict_do_update(index_elements=["loan_id"], set_=latest))
+
     async def get(self, case_id: uuid.UUID, *, lock: bool = False) -> Case | None:
         query = select(Case).where(Case.id == case_id)
         return await self.session.scalar(query.with_for_update() if lock else query)
@@ -166,6 +175,13 @@ class TimerRepository:
         pending = (Timer.case_id == case_id) & (Timer.status == "pending")
         return await self._cancel(pending, reason)
 
+    async def cancel_for_cases(self, reasons: dict[uuid.UUID, str]) -> Counter[uuid.UUID]:
+        """cancel_for_case for many cases in one statement, each with its own reason: how many per case."""
+        if not reasons:
+            return Counter()
+        values = {"ids": list(reasons), "reasons": list(reasons.values())}
+        return Counter((await self.session.execute(CANCEL_FOR_CASES, values)).scalars())
+
     async def cancel_pre_due(self, loan_id: str, reason: str) -> int:
         pending = (Timer.loan_id == loan_id) & (Timer.status == "pending") & Timer.case_id.is_(None)
         return await self._cancel(pending, reason)
@@ -174,16 +190,12 @@ class TimerRepository:
         statement = update(Timer).where(condition).values(status="cancelled", cancelled_reason=reason)
         return (await self.session.execute(statement)).rowcount
 
-    async def set_locale(self, case_id: uuid.UUID, locale: str) -> int:
-        statement = (
-            update(Timer)
-            .where(Timer.case_id == case_id, Timer.status == "pending")
-            .values(
-                payload=Timer.payload.op("||")(func.jsonb_build_object("locale", locale)),
-                event=cast(func.jsonb_set(cast(Timer.event, JSONB), text("'{locale}'"), func.to_jsonb(locale)), Text),
-            )
-        )
-        return (await self.session.execute(statement)).rowcount
+    async def set_locales(self, locales: dict[uuid.UUID, str]) -> Counter[uuid.UUID]:
+        """Each case's pending timers in its borrower's locale (payload and stored event): how many per case."""
+        if not locales:
+            return Counter()
+        values = {"ids": list(locales), "locales": list(locales.values())}
+        return Counter((await self.session.execute(SET_LOCALES, values)).scalars())
 
     async def pending_for_case(self, case_id: uuid.UUID) -> list[Timer]:
         query = select(Timer).where(Timer.case_id == case_id, Timer.status == "pending").order_by(Timer.due_at, Timer.id)
@@ -203,8 +215,10 @@ class TimerRepository:
 
     async def cancel_pre_due_of_loans(self, loan_ids: list[str], reason: str) -> None:
         pending = Timer.loan_id.in_(loan_ids) & (Timer.status == "pending") & Timer.case_id.is_(None)
+        statement = update(Timer).where(pending).values(status="cancelled", cancelled_reason=reason)
+        # No timer is loaded as an object where whole waves are handled: nothing in the session to update.
         if loan_ids:
-            await self._cancel(pending, reason)
+            await self.session.execute(statement.execution_options(synchronize_session=False))
 
     async def reminders_sent_to_cases(self, case_ids: list[uuid.UUID], since: datetime) -> dict[uuid.UUID, list[datetime]]:
         """reminders_sent_since for many cases in one query; every case has an entry."""
@@ -237,6 +251,11 @@ class PromiseRepository:
         query = select(Promise).where(Promise.case_id == case_id, Promise.status == "pending")
         return list(await self.session.scalars(query.order_by(Promise.promised_date)))
 
+    async def pending_of_cases(self, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Promise]]:
+        """pending for many cases in one query; cases without any are left out."""
+        query = select(Promise).where(Promise.case_id.in_(case_ids), Promise.status == "pending")
+        return grouped(await self.session.scalars(query.order_by(Promise.promised_date)) if case_ids else [])
+
     async def for_case(self, case_id: uuid.UUID) -> list[Promise]:
         query = select(Promise).where(Promise.case_id == case_id).order_by(Promise.created_at)
         return list(await self.session.scalars(query))
@@ -252,6 +271,10 @@ class HoldRepository:
     async def active(self, case_id: uuid.UUID) -> list[Hold]:
         query = select(Hold).where(Hold.case_id == case_id, Hold.released_at.is_(None))
         return list(await self.session.scalars(query.order_by(Hold.expires_at)))
+
+    async def active_of_cases(self, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Hold]]:
+        query = select(Hold).where(Hold.case_id.in_(case_ids), Hold.released_at.is_(None))
+        return grouped(await self.session.scalars(query.order_by(Hold.expires_at)) if case_ids else [])
 
     async def for_case(self, case_id: uuid.UUID) -> list[Hold]:
         query = select(Hold).where(Hold.case_id == case_id).order_by(Hold.created_at)
@@ -281,6 +304,24 @@ class AgentTaskRepository:
         )
         await self.session.execute(statement)
 
+    async def cancel_open_of_cases(self, case_ids: list[uuid.UUID], now: datetime) -> None:
+        statement = (
+            update(AgentTask)
+            .where(AgentTask.case_id.in_(case_ids), AgentTask.status.in_(("queued", "claimed")))
+            .values(status="cancelled", completed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if case_ids:
+            await self.session.execute(statement)
+
+
+def grouped(rows) -> dict[uuid.UUID, list]:
+    """Rows by their case, each case's in the order of the query."""
+    by_case: dict[uuid.UUID, list] = {}
+    for row in rows:
+        by_case.setdefault(row.case_id, []).append(row)
+    return by_case
+
 
 class TimerClaims:
     """The timer loop's queries: safe with several replicas, since a claimed row is skipped by the others."""
@@ -309,9 +350,36 @@ class TimerClaims:
         return await self.session.scalar(statement)
 
 
-CASE_COLUMNS = tuple(column.name for column in Case.__table__.columns)
 JSON_CASE_COLUMNS = {"risk_factors", "contact_outcomes"}
 HISTORY_COLUMNS = ("case_id", "at", "kind", "stage", "policy_version", "reason", "details")
+PROFILE_COLUMNS = ("loan_id", "borrower_id", "lender", "locale", "timezone", "region", "due_dates", "booked_at")
+SAVE_PROFILES = text("""
+    INSERT INTO loans (loan_id, borrower_id, lender, locale, timezone, region, due_dates, booked_at)
+    SELECT * FROM unnest(
+        CAST(:loan_id AS text[]), CAST(:borrower_id AS text[]), CAST(:lender AS text[]), CAST(:locale AS text[]),
+        CAST(:timezone AS text[]), CAST(:region AS text[]), CAST(:due_dates AS jsonb[]), CAST(:booked_at AS timestamptz[])
+    )
+    ON CONFLICT (loan_id) DO UPDATE SET
+        borrower_id = excluded.borrower_id, lender = excluded.lender, locale = excluded.locale,
+        timezone = excluded.timezone, region = excluded.region, due_dates = excluded.due_dates,
+        booked_at = excluded.booked_at
+""")
+# Pending timers of many cases cancelled at once, each case with its own reason; one row back per timer.
+CANCEL_FOR_CASES = text("""
+    UPDATE timers AS t SET status = 'cancelled', cancelled_reason = v.reason
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:reasons AS text[])) AS v(case_id, reason)
+    WHERE t.case_id = v.case_id AND t.status = 'pending'
+    RETURNING t.case_id
+""")
+# The locale of many cases' pending timers, each case its own; one row back per timer.
+SET_LOCALES = text("""
+    UPDATE timers AS t
+    SET payload = t.payload || jsonb_build_object('locale', v.locale),
+        event = CAST(jsonb_set(CAST(t.event AS jsonb), '{locale}', to_jsonb(v.locale)) AS text)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:locales AS text[])) AS v(case_id, locale)
+    WHERE t.case_id = v.case_id AND t.status = 'pending'
+    RETURNING t.case_id
+""")
 TIMER_COLUMNS = ("reminder_id", "case_id", "loan_id", "kind", "due_at", "payload", "event", "created_at")
 
 
@@ -323,7 +391,7 @@ class BulkWriter:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def cases(self, cases: list[Case]) -> None:
+    async def cases(self, cases: list[NewCase]) -> None:
         records = [tuple(_column(case, name) for name in CASE_COLUMNS) for case in cases]
         await self._copy("cases", CASE_COLUMNS, records)
 
@@ -341,7 +409,7 @@ class BulkWriter:
             await connection.copy_records_to_table(table, records=records, columns=columns)
 
 
-def _column(case: Case, name: str):
+def _column(case: NewCase, name: str):
     value = getattr(case, name)
     return json_text(value) if name in JSON_CASE_COLUMNS else value
 

@@ -81,8 +81,8 @@ def _timed(planned: PlannedAction, calendar: Calendar, policy: Policy) -> Planne
 
 def within_caps(planned: list[PlannedAction], caps: Caps, calendar: Calendar, sent: list[datetime]) -> Plan:
     """Keep reminders, in time order, while the borrower's day and 7-day counts stay within the caps."""
-    # Local days, converted once each: a plan checks every reminder against all the earlier ones.
-    kept, skipped, days = [], [], [calendar.local_date(t) for t in sent]
+    # Local days as ordinals, each converted once: a plan checks every reminder against all the earlier ones.
+    kept, skipped, days = [], [], [calendar.local_date(t).toordinal() for t in sent]
     for action in sorted(planned, key=lambda a: a.due_at):
         if action.kind != "reminder":
             kept.append(action)
@@ -93,17 +93,17 @@ def within_caps(planned: list[PlannedAction], caps: Caps, calendar: Calendar, se
             skipped.append(Skipped(action, excess))
             continue
         kept.append(action)
-        days.append(day)
+        days.append(day.toordinal())
     return Plan(kept, skipped)
 
 
-def _cap_exceeded(day: date, caps: Caps, days: list[date]) -> str | None:
+def _cap_exceeded(day: date, caps: Caps, days: list[int]) -> str | None:
     """Days are the borrower's local days; the week is the 7 local days ending on the reminder's day."""
-    days_before = [(day - earlier).days for earlier in days]
-    same_day = sum(1 for d in days_before if d == 0)
+    ordinal = day.toordinal()
+    same_day = days.count(ordinal)
     if same_day >= caps.per_day:
         return f"cap: already {same_day} reminders on {day} (per_day {caps.per_day})"
-    week = sum(1 for d in days_before if 0 <= d < 7)
+    week = len([earlier for earlier in days if ordinal - 7 < earlier <= ordinal])
     if week >= caps.per_week:
         return f"cap: already {week} reminders in the 7 days to {day} (per_week {caps.per_week})"
     return None

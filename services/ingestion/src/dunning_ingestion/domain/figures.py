@@ -29,19 +29,27 @@ class Figures:
 
 
 def figures_of(ledger: Ledger, terms: Terms, *, today: date, closed: bool = False) -> Figures:
-    # One pass over the installments: this runs for every loan an event touches.
+    # One pass over the installments, fields read directly: this runs for every loan an event touches.
     grace = terms.grace_days
-    overdue_since = None
+    overdue_since = next_grace_end = None
+    accrues = False
     overdue_amount = outstanding_balance = penalty_accrued = penalty_outstanding = ZERO
-    for installment in ledger.installments:
-        left = installment.outstanding
+    for i in ledger.installments:
+        principal_left = i.principal_due - i.principal_paid
+        penalty_left = i.penalty_accrued - i.penalty_paid
+        left = principal_left + (i.interest_due - i.interest_paid) + penalty_left
         outstanding_balance += left
-        penalty_accrued += installment.penalty_accrued
-        penalty_outstanding += installment.penalty_outstanding
-        if left > 0 and installment.past_grace(today, grace):
+        penalty_accrued += i.penalty_accrued
+        penalty_outstanding += penalty_left
+        if left <= 0:
+            continue
+        if (today - i.due_date).days > grace:
             overdue_amount += left
-            if overdue_since is None or installment.due_date < overdue_since:
-                overdue_since = installment.due_date
+            accrues = accrues or principal_left > 0
+            if overdue_since is None or i.due_date < overdue_since:
+                overdue_since = i.due_date
+        elif next_grace_end is None or i.due_date < next_grace_end:
+            next_grace_end = i.due_date
     return Figures(
         status="closed" if closed else ("overdue" if overdue_amount > 0 else "current"),
         as_of=today,
@@ -52,19 +60,18 @@ def figures_of(ledger: Ledger, terms: Terms, *, today: date, closed: bool = Fals
         penalty_outstanding=penalty_outstanding,
         outstanding_balance=outstanding_balance,
         credit_balance=ledger.credit,
-        next_review_on=None if closed else next_review_on(ledger, terms, today),
+        next_review_on=None if closed else _review_on(today, grace, accrues, next_grace_end),
     )
 
 
-def next_review_on(ledger: Ledger, terms: Terms, today: date) -> date | None:
-    """Tomorrow while unpaid principal accrues penalty; else the day the next unpaid installment's grace
-    ends; None when nothing unpaid is left. The sweep visits only loans whose date has come."""
-    candidates = []
-    for installment in ledger.installments:
-        if installment.outstanding <= 0:
-            continue
-        if not installment.past_grace(today, terms.grace_days):
-            candidates.append(installment.due_date + timedelta(days=terms.grace_days + 1))
-        elif installment.principal_outstanding > 0:
-            candidates.append(today + timedelta(days=1))
-    return min(candidates, default=None)
+def _review_on(today: date, grace: int, accrues: bool, next_due: date | None) -> date | None:
+    """Tomorrow while unpaid principal accrues penalty (no grace ends sooner: one not over yet ends
+    tomorrow at the earliest); else the day the next unpaid installment's grace ends; None when nothing
+    unpaid is left. The sweep visits only loans whose date has come."""
+    if accrues:
+        return today + _ONE_DAY
+    return next_due + timedelta(days=grace + 1) if next_due else None
+
+
+_ONE_DAY = timedelta(days=1)
+

@@ -1,7 +1,7 @@
 """The checks an inbound event must pass before it touches a ledger; each failure names its field."""
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dunning_platform.errors import InvalidInput
@@ -41,8 +41,13 @@ def check_precision(amount: Decimal, digits: int, currency: str, *, field: str) 
 
 
 def fits_precision(amount: Decimal, digits: int) -> bool:
-    # Checked on every amount of every event: the exponent says it without any arithmetic.
-    return amount.as_tuple().exponent >= -digits or amount == amount.quantize(_QUANTA[digits])
+    # Checked on every amount of every event: quantize costs a fraction of as_tuple, which builds a
+    # tuple of every digit. An amount too long to quantize within the context's precision says it by its
+    # exponent.
+    try:
+        return amount.quantize(_QUANTA[digits]) == amount
+    except InvalidOperation:
+        return amount.as_tuple().exponent >= -digits
 
 
 def check_positive(amount: Decimal, *, field: str) -> None:

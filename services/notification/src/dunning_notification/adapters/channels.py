@@ -3,6 +3,7 @@
 Every call carries the reminder id as its idempotency reference, so a retry after a lost answer is the
 same message to the provider, not a second one to the borrower."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -35,11 +36,12 @@ class DeliveryFailed(Exception):
     """`maybe_accepted`: the provider may have taken the message (a timeout, a 500, a dropped connection).
     Such a reminder stays with that provider: only its idempotency makes a retry safe.
     `answered`: the provider itself said so (a status code), rather than no answer at all (a timeout, a
-    dropped or refused connection, an open circuit that kept the call from being made)."""
+    dropped or refused connection, an open circuit that kept the call from being made).
+    `called`: False when no call was made at all (an open circuit): no contact, and no attempt at a provider."""
 
     def __init__(
         self, reason: str, *, retryable: bool, provider: str | None = None, maybe_accepted: bool = False,
-        answered: bool = False,
+        answered: bool = False, called: bool = True,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -47,9 +49,12 @@ class DeliveryFailed(Exception):
         self.provider = provider
         self.maybe_accepted = maybe_accepted
         self.answered = answered
+        self.called = called
 
 
 Result = Receipt | DeliveryFailed
+# Called with a provider's name and the messages about to go to it; returns those that may go.
+BeforeCall = Callable[[str, list[OutboundMessage]], Awaitable[list[OutboundMessage]]]
 
 
 class ChannelAdapter(Protocol):
@@ -204,6 +209,10 @@ class Route:
     breaker: CircuitBreaker
 
 
+def _circuit_open(route: Route) -> DeliveryFailed:
+    return DeliveryFailed(f"circuit open for {route.name}", retryable=True, provider=route.name, called=False)
+
+
 class FailoverChannel:
     """Providers of one channel in order of preference, each behind its circuit breaker."""
 
@@ -214,7 +223,7 @@ class FailoverChannel:
         last: DeliveryFailed | None = None
         for route in self._candidates(pinned):
             if not route.breaker.allows():
-                last = DeliveryFailed(f"circuit open for {route.name}", retryable=True, provider=route.name)
+                last = _circuit_open(route)
                 continue
             try:
                 receipt = await route.adapter.send(message)
@@ -233,17 +242,22 @@ class FailoverChannel:
         """How many messages the preferred provider takes in one request."""
         return getattr(self._routes[0].adapter, "batch_max", 1)
 
-    async def send_batch(self, messages: list[OutboundMessage], pinned: str | None = None) -> dict[str, Result]:
+    async def send_batch(
+        self, messages: list[OutboundMessage], pinned: str | None = None, before: BeforeCall | None = None
+    ) -> dict[str, Result]:
         """Each message's outcome by reference. As `send`, one message at a time: what a provider surely did
-        not take goes on to the next provider; what it may have taken stays with it."""
+        not take goes on to the next provider; what it may have taken stays with it. `before` is awaited
+        before each provider call; a message it leaves out is not sent and gets no outcome."""
         outcomes: dict[str, Result] = {}
         waiting = messages
         for route in self._candidates(pinned):
             if not waiting:
                 break
             if not route.breaker.allows():
-                outcomes |= {m.reference: DeliveryFailed(f"circuit open for {route.name}", retryable=True, provider=route.name) for m in waiting}
+                outcomes |= {m.reference: _circuit_open(route) for m in waiting}
                 continue
+            if before is not None and not (waiting := await before(route.name, waiting)):
+                break
             results = await route.adapter.send_batch(waiting)
             waiting = self._settle(route, waiting, results, outcomes)
         return outcomes
@@ -285,9 +299,11 @@ class ChannelRouter:
         found = self._channels.get(channel)
         return found.batch_max if found else 1
 
-    async def send_batch(self, channel: str, messages: list[OutboundMessage], pinned: str | None = None) -> dict[str, Result]:
+    async def send_batch(
+        self, channel: str, messages: list[OutboundMessage], pinned: str | None = None, before: BeforeCall | None = None
+    ) -> dict[str, Result]:
         found = self._channels.get(channel)
         if found is None:
             failure = DeliveryFailed(f"no provider configured for {channel}", retryable=False)
             return {message.reference: failure for message in messages}
-        return await found.send_batch(messages, pinned)
+        return await found.send_batch(messages, pinned, before)

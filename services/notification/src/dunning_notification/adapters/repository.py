@@ -3,13 +3,14 @@
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import any_, bindparam, delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, any_, bindparam, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from dunning_contracts.events import Borrower as BorrowerData
 from dunning_contracts.events import HoldPlaced, HoldReleased, LoanBooked, LoanOverdue, ReminderRequested
+from dunning_notification.adapters.agent_contacts import agent_contacts
 from dunning_notification.adapters.orm import Borrower, ContactAttempt, ContactPreferences, Loan, LoanHold, Reminder
 from dunning_notification.adapters.vault import ContactVault
 from dunning_notification.domain.contact import Contact
@@ -306,7 +307,24 @@ async def recent_contacts(session: AsyncSession, borrower_ids: set[str], since: 
     found: dict[str, list[PastContact]] = {}
     for borrower_id, channel, occurred_at, outcome in await session.execute(statement):
         found.setdefault(borrower_id, []).append(PastContact(channel, occurred_at, outcome))
+    # Agents' calls count too: the caps are the borrower's across the platform, not this service's.
+    for borrower_id, contacts in (await agent_contacts(session, borrower_ids, since)).items():
+        found.setdefault(borrower_id, []).extend(contacts)
     return found
+
+
+async def pin_to_provider(session: AsyncSession, reminder_ids: list[str], provider: str, lease_until: datetime) -> set[str]:
+    """Record that these reminders are about to go to `provider`, where this dispatcher still holds them;
+    returns those. Once committed, a crash or a lost answer leaves each one pinned to that provider."""
+    statement = (
+        update(Reminder)
+        .where(Reminder.reminder_id == any_(bindparam("ids", reminder_ids, type_=ARRAY(Text))))
+        .where(Reminder.status == PENDING, Reminder.lease_until == lease_until)
+        .values(pinned_provider=provider)
+        .returning(Reminder.reminder_id)
+    )
+    result = await session.execute(statement, execution_options={"synchronize_session": False})
+    return set(result.scalars())
 
 
 class HeldReminder(SimpleNamespace):
