@@ -18,7 +18,7 @@ from dunning_scheduler.domain.calendar import Calendar
 from dunning_scheduler.domain.decisions import Decision, StagePlanner, decide
 from dunning_scheduler.domain.ladder import Situation
 from dunning_scheduler.domain.planner import PlannedAction, Plan, plan_pre_due, plan_stage
-from dunning_scheduler.domain.policy import Policy, VersionedPolicy
+from dunning_scheduler.domain.policy import ALWAYS_OPEN, ContactWindow, Policy, VersionedPolicy
 from dunning_scheduler.domain.risk import score
 from dunning_scheduler.domain.segments import CaseProfile, resolve
 
@@ -90,7 +90,11 @@ def borrower_of(profile: LoanProfile | None) -> BorrowerContext:
 
 
 def calendar_of(case: Case, ctx: Context) -> Calendar:
-    return Calendar.of(case.day_zero, ctx.borrower.timezone, ctx.policy.policy.contact_window)
+    return Calendar.of(case.day_zero, ctx.borrower.timezone, contact_window(ctx))
+
+
+def contact_window(ctx: Context) -> ContactWindow:
+    return ctx.policy.policy.contact_window if ctx.borrower.known else ALWAYS_OPEN
 
 
 def situation_of(case: Case, ctx: Context) -> Situation:
@@ -143,7 +147,7 @@ def stage_planner(case: Case, ctx: Context) -> StagePlanner:
     plans = ctx.writes.plans
 
     def planned(policy: Policy, stage: Stage, calendar: Calendar, now: datetime, sent: list[datetime]) -> Plan:
-        key = (ctx.policy.version, case.segment, case.arm, stage, calendar.day_zero, calendar.timezone, now, tuple(sent))
+        key = (ctx.policy.version, case.segment, case.arm, stage, calendar.day_zero, calendar.timezone, calendar.window, now, tuple(sent))
         if key not in plans:
             plans[key] = plan_stage(policy, stage, calendar, now, sent)
         return plans[key]

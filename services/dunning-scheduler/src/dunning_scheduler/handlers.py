@@ -116,7 +116,7 @@ async def update_case(case: Case, data: LoanOverdue, ctx: Context, promises: lis
 
 
 def observe(case: Case, data: LoanOverdue, ctx: Context) -> None:
-    calendar = Calendar.from_observation(data.as_of, data.days_past_due, ctx.borrower.timezone, ctx.policy.policy.contact_window)
+    calendar = Calendar.from_observation(data.as_of, data.days_past_due, ctx.borrower.timezone, casework.contact_window(ctx))
     case.loan_id, case.borrower_id, case.lender, case.product = data.loan_id, data.borrower_id, data.lender, data.product
     case.currency, case.overdue_since, case.day_zero = data.currency, data.overdue_since, calendar.day_zero
     case.days_past_due, case.overdue_amount, case.penalty_accrued = data.days_past_due, data.overdue_amount, data.penalty_accrued

@@ -53,7 +53,7 @@ async def reason_to_skip(data: RepaymentFailed, ctx: Context) -> str | None:
 
 def notice_rows(data: RepaymentFailed, borrower_id: str, ctx: Context) -> list[dict]:
     policy = ctx.policy.policy
-    calendar = Calendar.of(ctx.now.date(), ctx.borrower.timezone, policy.contact_window)
+    calendar = Calendar.of(ctx.now.date(), ctx.borrower.timezone, casework.contact_window(ctx))
     notice = auto_debit_failed_notice(data.seq, ctx.now, calendar, policy.reminder_ttl_hours)
     rows = casework.timer_rows([notice], None, ctx, loan_id=data.loan_id, borrower_id=borrower_id)
     for row in rows:

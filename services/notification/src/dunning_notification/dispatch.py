@@ -154,8 +154,12 @@ class Dispatcher:
         if not address or not self._channels.supports(channel):
             return Fail(f"no {channel} address or provider for the borrower", contact.region)
         loan = batch.loans.get(reminder.loan_id, LoanState(LoanFigures()))
-        # A pinned reminder is an answer still owed by its provider, not a new contact: the guard had its say.
-        refused = None if reminder.pinned_provider else self._refused(reminder, channel, contact, preferences, loan, batch, now)
+        # A pinned reminder is an answer still owed by its provider, not a new contact: the guard had its say,
+        # but for the contact window: if the request never left before a kill, the re-send is the first contact.
+        if reminder.pinned_provider:
+            closed = guard.quiet_hours(guard.ContactRequest(channel, contact.timezone, contact.region), now)
+            return Wait(closed.retry_at, closed.rule) if closed else self._compose(reminder, channel, contact, loan.figures, address)
+        refused = self._refused(reminder, channel, contact, preferences, loan, batch, now)
         return refused or self._compose(reminder, channel, contact, loan.figures, address)
 
     @staticmethod

@@ -2,7 +2,7 @@
 the request leaves, a cure meanwhile does not turn it into `suppressed`, and a provider that never answers
 ends it `failed` a bounded time after its expiry."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -70,6 +70,27 @@ async def test_a_reminder_the_provider_got_before_a_kill_is_recorded_sent_even_t
     assert len(notification.provider.state.find(None, None, reminder_id)) == 1 and record["calls"] == 2
     events = await notification.events_when(reminder_id, lambda found: found, "the ReminderSent event")
     assert [event["status"] for event in events] == ["sent"], "never reported suppressed: the borrower has it"
+
+
+async def test_a_pinned_reminder_whose_request_may_never_have_left_is_re_sent_only_inside_the_contact_window(notification):
+    loan_id, borrower_id = await booked(notification)
+    night = datetime(2026, 11, 27, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai
+    reminder_id = await requested(notification, loan_id, borrower_id, not_before=night, expires_at=night + timedelta(days=2))
+    await notification.reminder_when(loan_id, lambda r: r["status"] == "pending", "the reminder to be stored")
+    await query(
+        notification,
+        "UPDATE notification.reminders SET pinned_provider = 'devprovider', lease_until = $2 WHERE reminder_id = $1",
+        reminder_id,
+        night - timedelta(minutes=1),
+    )
+
+    notification.clock.set(night)
+    waiting = await notification.reminder_when(loan_id, lambda r: r["reason"] == "cn.quiet_hours", "the wait for 08:00")
+    assert waiting["status"] == "pending" and not notification.provider.state.find(None, None, reminder_id)
+
+    notification.clock.set(datetime(2026, 11, 28, 0, 0, tzinfo=UTC))  # 08:00 in Shanghai
+    reminder = await notification.reminder_when(loan_id, lambda r: r["status"] != "pending", "the settled reminder")
+    assert reminder["status"] == "sent" and len(notification.provider.state.find(None, None, reminder_id)) == 1
 
 
 async def test_the_attempt_is_on_record_while_the_provider_still_holds_the_request(start_notification, provider):

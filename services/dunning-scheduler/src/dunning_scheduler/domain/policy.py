@@ -39,6 +39,10 @@ class ContactWindow(PolicyPart):
         return self
 
 
+# No window of the scheduler's own: for a borrower whose local clock it does not know yet.
+ALWAYS_OPEN = ContactWindow(start=time(0, 0), end=time.max)
+
+
 class Caps(PolicyPart):
     """The most reminders one borrower may be asked to receive, per local day and per 7 days."""
 

@@ -103,6 +103,12 @@ def _case_hold(request: ContactRequest, now: datetime) -> Suppressed | None:
     return Suppressed(CASE_HOLD, until) if until is not None and now < until else None
 
 
+def quiet_hours(request: ContactRequest, now: datetime) -> Suppressed | None:
+    """The jurisdiction's contact window alone: what even a settling re-send to a provider must keep,
+    since the provider may not hold the message and the re-send then is a first contact."""
+    return _quiet_hours(request, now)
+
+
 def _quiet_hours(request: ContactRequest, now: datetime) -> Suppressed | None:
     start, end = request.jurisdiction.window_start, request.jurisdiction.window_end
     if within(now, request.zone, start, end):
