@@ -1,7 +1,7 @@
 """The platform under faults: SIGKILLs to every service, PostgreSQL and broker restarts, replicas joining
 and leaving, poison, duplicate floods and oversized records, while loans stream in. Nothing may be lost
 and nothing done twice. Sizes come from the environment (FAULTS_LOANS, FAULTS_RATE, FAULTS_KILLS, ...);
-the defaults are a small run, CI (.ci/run) runs `FAULTS_LOANS=3000 FAULTS_RATE=25 FAULTS_KILLS=6`, and
+the defaults are a small run, the short run is `FAULTS_LOANS=3000 FAULTS_RATE=25 FAULTS_KILLS=6`, and
 `FAULTS_LOANS=10000 FAULTS_RATE=25 FAULTS_KILLS=20` is the bar."""
 
 import os

@@ -221,3 +221,62 @@ def _republished_before_newer(records: list[tuple[int, int, str]], before: list[
         if latest_old > earliest_new:
             return False
     return True
+
+
+async def test_a_new_process_reads_again_from_the_start_what_a_process_unaware_of_the_loss_committed(database_url, broker, tmp_path):
+    before = [f"L-old-log-{i}" for i in range(40)]
+    first = a_replica(database_url, broker, tmp_path)
+    await first.start()
+    try:
+        await send_closures(broker.bootstrap, before)
+        await all_applied(first, before)
+        old_epoch = await first.marker.read()
+    finally:
+        await first.stop()
+    assert set((await epochs_committed_under(first, "refill-closures")).values()) == {old_epoch}
+
+    broker.restart_empty()
+    after = [f"L-new-log-{i}" for i in range(40)]
+    await send_closures(broker.bootstrap, after)
+    # What a process that has not noticed the loss leaves behind before a SIGKILL: offsets of the old log
+    # committed on the new broker, past events it never read, under the epoch it still believes in.
+    skipped = await commit_midway(broker.bootstrap, "refill-closures", Topics.REPAYMENT_EVENTS)
+    assert skipped > 0
+
+    second = a_replica(database_url, broker, tmp_path)
+    await second.start()
+    try:
+        counts = await all_applied(second, before + after)
+        new_epoch = await second.marker.read()
+        assert set(counts.values()) == {1}
+        assert new_epoch != old_epoch
+        assert set((await epochs_committed_under(second, "refill-closures")).values()) == {new_epoch}
+    finally:
+        await second.stop()
+
+
+async def epochs_committed_under(runtime, group_id: str) -> dict[tuple[str, int], str | None]:
+    epochs = tables.consumer_epochs
+    query = select(epochs.c.topic, epochs.c.partition, epochs.c.epoch).where(epochs.c.group_id == group_id)
+    engine = create_async_engine(runtime.settings.database_url.get_secret_value())
+    try:
+        async with engine.connect() as connection:
+            return {(r.topic, r.partition): r.epoch for r in (await connection.execute(query)).all()}
+    finally:
+        await engine.dispose()
+
+
+async def commit_midway(bootstrap: str, group_id: str, topic: str) -> int:
+    """Commit for the group, in every partition, the offset halfway along its log; returns how many
+    records lie before those offsets."""
+    committer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+    await committer.start()
+    try:
+        await committer.topics()  # fresh metadata
+        partitions = [TopicPartition(topic, p) for p in committer.partitions_for_topic(topic) or ()]
+        committer.assign(partitions)
+        ends = await committer.end_offsets(partitions)
+        await committer.commit({p: ends[p] // 2 for p in partitions})
+        return sum([await committer.committed(p) or 0 for p in partitions])
+    finally:
+        await committer.stop()

@@ -2,7 +2,7 @@
 
 from dunning_messaging.consumer import Batched, ConsumerSpec, Handler, InvalidEvent
 from dunning_messaging.runtime import Runtime
-from dunning_messaging.tables import MessagingTables, create_messaging_tables, messaging_tables
+from dunning_messaging.tables import MessagingTables, create_consumer_epochs, create_messaging_tables, messaging_tables
 from dunning_messaging.uow import UnitOfWork
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "InvalidEvent",
     "Runtime",
     "MessagingTables",
+    "create_consumer_epochs",
     "create_messaging_tables",
     "messaging_tables",
     "UnitOfWork",

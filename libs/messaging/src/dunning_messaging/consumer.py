@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 
 from dunning_contracts import CloudEvent, dlq_topic, parse_data
 from dunning_contracts.envelope import MAX_EVENT_BYTES
@@ -26,6 +28,8 @@ from dunning_platform.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_
 log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, CloudEvent, EventData], Awaitable[None]]
+# Not an epoch: before the first assignment, and for a partition nobody tagged.
+_UNKNOWN = object()
 
 
 @dataclass(frozen=True)
@@ -127,11 +131,23 @@ class EventConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._restarting = False
         self._rewinding = False
+        # The broker epoch read at the last assignment, and the one each held partition's offset was
+        # last committed under: an offset is trusted only under the epoch the broker has now.
+        self._epoch: object = _UNKNOWN
+        self._tags: dict[TopicPartition, object] = {}
+        self._committed_without_epoch = False
         # The partitions this consumer reports lag for: dropped from the gauge once no longer assigned.
         self._lagging: set[TopicPartition] = set()
 
     def stop(self) -> None:
         self._stopping = True
+
+    def holds_positions_of_another_epoch(self, current: str | None) -> bool:
+        """Whether the positions held were taken on a broker other than the one the marker says is there.
+        Having read without a marker and committed nothing, it may still adopt the first one written."""
+        if self._consumer is None or self._restarting or self._epoch is _UNKNOWN or self._epoch == current:
+            return False
+        return self._epoch is not None or self._committed_without_epoch
 
     def restart_from_earliest(self) -> None:
         """The broker lost its data: leave the group, join again, and read the partitions assigned then
@@ -150,7 +166,6 @@ class EventConsumer:
 
     async def _consume(self) -> None:
         consumer = AIOKafkaConsumer(
-            *self.spec.topics,
             bootstrap_servers=self._settings.kafka_bootstrap,
             group_id=self.spec.group_id,
             client_id=f"{self.spec.group_id}-consumer",
@@ -159,7 +174,8 @@ class EventConsumer:
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
         self._consumer = consumer
-        _rewind_when_asked(consumer, self)
+        self._restarting, self._epoch = False, _UNKNOWN
+        consumer.subscribe(self.spec.topics, listener=_CheckingOffsets(consumer, self))
         await consumer.start()
         try:
             while not self._stopping and not self._restarting:
@@ -167,12 +183,69 @@ class EventConsumer:
                 batches = await consumer.getmany(timeout_ms=200, max_records=batch_size)
                 for partition, records in batches.items():
                     await self.process(records)
+                    await self._tag(partition)
                     # The offset moves only after the database commit: a crash here means a redelivery.
                     await consumer.commit({partition: records[-1].offset + 1})
                     self._record_lag(consumer, partition, records[-1].offset + 1)
         finally:
             self._consumer = None  # its partitions are no longer this consumer's to report
             await consumer.stop()
+
+    async def on_assigned(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]) -> None:
+        try:
+            await self._check_offsets(consumer, assigned)
+        except Exception as error:
+            # The client would log this and go on from the committed offsets. Not knowing whether to trust
+            # them: read from the start, commit under no epoch (trusted only while there is no marker),
+            # and join again to check once more.
+            log.warning("%s could not check its offsets (%r); reading from the start", self.spec.group_id, error)
+            self._epoch, self._tags, self._restarting = None, {}, True
+            await consumer.seek_to_beginning(*assigned)
+
+    async def _check_offsets(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]) -> None:
+        """Read from their start the partitions whose offsets were committed under another broker epoch
+        than the one there is now (or when a restart asked for all): such an offset was committed by a
+        process that had not yet noticed the broker lose its data, at a position of the old log, past
+        events of the new one it never read. The inbox makes reading again safe."""
+        rewind_all, self._rewinding = self._rewinding, False
+        marker = self._runtime.marker
+        if marker is None:
+            self._epoch = None
+            untrusted = assigned if rewind_all else set()
+        else:
+            self._epoch = await marker.read()
+            self._tags = await self._read_tags(assigned)
+            self._committed_without_epoch = False
+            # No tag: nothing was committed since tagging began (it precedes every commit), so an offset
+            # there is as old as the database's upgrade; seeking anyway would read it all again.
+            untrusted = {p for p in assigned if rewind_all or self._tags.get(p, self._epoch) != self._epoch}
+        if untrusted:
+            log.warning("%s reads %d partition(s) from the start", self.spec.group_id, len(untrusted))
+            await consumer.seek_to_beginning(*untrusted)
+
+    async def _read_tags(self, partitions: set[TopicPartition]) -> dict[TopicPartition, object]:
+        epochs = self._runtime.tables.consumer_epochs
+        query = select(epochs.c.topic, epochs.c.partition, epochs.c.epoch).where(epochs.c.group_id == self.spec.group_id)
+        async with self._runtime.session_factory() as session:
+            rows = (await session.execute(query)).all()
+        tags = {TopicPartition(r.topic, r.partition): r.epoch for r in rows}
+        return {partition: tags[partition] for partition in partitions if partition in tags}
+
+    async def _tag(self, partition: TopicPartition) -> None:
+        """Record the epoch an offset is committed under before committing it; only when it changes, so
+        about once per partition and assignment."""
+        if self._runtime.marker is None or self._tags.get(partition, _UNKNOWN) == self._epoch:
+            return
+        epochs = self._runtime.tables.consumer_epochs
+        values = {"group_id": self.spec.group_id, "topic": partition.topic, "partition": partition.partition}
+        statement = insert(epochs).values(**values, epoch=self._epoch)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(values), set_={"epoch": statement.excluded.epoch, "tagged_at": statement.excluded.tagged_at}
+        )
+        async with self._runtime.session_factory() as session, session.begin():
+            await session.execute(statement)
+        self._tags[partition] = self._epoch
+        self._committed_without_epoch |= self._epoch is None
 
     def _record_lag(self, consumer: AIOKafkaConsumer, partition: TopicPartition, next_offset: int) -> None:
         end = consumer.highwater(partition)
@@ -287,13 +360,7 @@ class EventConsumer:
         uow.publish_raw(dlq_topic(record.topic), record.key, record.value or b"", headers)
 
 
-def _rewind_when_asked(consumer: AIOKafkaConsumer, owner: EventConsumer) -> None:
-    owner._restarting = False
-    if owner._rewinding:
-        consumer.subscribe(owner.spec.topics, listener=_FromTheStart(consumer, owner))
-
-
-class _FromTheStart(ConsumerRebalanceListener):
+class _CheckingOffsets(ConsumerRebalanceListener):
     def __init__(self, consumer: AIOKafkaConsumer, owner: EventConsumer) -> None:
         self._consumer, self._owner = consumer, owner
 
@@ -301,9 +368,8 @@ class _FromTheStart(ConsumerRebalanceListener):
         pass
 
     async def on_partitions_assigned(self, assigned) -> None:
-        if self._owner._rewinding and assigned:
-            self._owner._rewinding = False
-            await self._consumer.seek_to_beginning(*assigned)
+        if assigned:
+            await self._owner.on_assigned(self._consumer, set(assigned))
 
 
 def _runs(deliveries: list[Delivery], handlers: dict) -> list[tuple[object, list[Delivery]]]:

@@ -69,6 +69,8 @@ class BrokerMarker:
         self.topic = marker_topic(schema)
         self._partition = TopicPartition(self.topic, 0)
         self._reader: AIOKafkaConsumer | None = None
+        # The watch and every consumer's assignment read it: one seek-and-fetch at a time on the reader.
+        self._reading = asyncio.Lock()
 
     async def start(self) -> None:
         await _create_missing(self._settings, [self.topic], self._client_id, partitions=1)
@@ -88,12 +90,13 @@ class BrokerMarker:
 
     async def read(self) -> str | None:
         """The epoch written last, or None when there is no marker."""
-        end = await self._end()
-        if end == 0:
-            return None
-        self._reader.seek(self._partition, end - 1)
-        record = await asyncio.wait_for(self._reader.getone(self._partition), 5)
-        return record.value.decode()
+        async with self._reading:
+            end = await self._end()
+            if end == 0:
+                return None
+            self._reader.seek(self._partition, end - 1)
+            record = await asyncio.wait_for(self._reader.getone(self._partition), 5)
+            return record.value.decode()
 
     async def write(self, producer: AIOKafkaProducer) -> str:
         """A new epoch: every replica that remembers another one knows the broker lost its data."""

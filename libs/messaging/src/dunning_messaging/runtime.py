@@ -92,7 +92,7 @@ class Runtime:
         for consumer in self.consumers:
             self._spawn(f"consumer-{consumer.spec.group_id}", consumer.run())
         if self.marker is not None:
-            self._spawn("broker-watch", self._watch_broker(await self.marker.read()))
+            self._spawn("broker-watch", self._watch_broker())
         for loop in self._background:
             self._spawn(getattr(loop, "__name__", "background"), loop(self))
         self.dead_letters = DeadLetterCounter(self.settings, client_id=self.service)
@@ -146,20 +146,21 @@ class Runtime:
             create_topics=lambda: ensure_topics(self.settings, self._topics, client_id=self.service),
         )
 
-    async def _watch_broker(self, seen: str | None) -> None:
-        """Rewind the consumers when the marker goes missing or another replica's relay wrote a new one:
-        their committed offsets are gone, and the positions they hold point into a log that no longer is."""
+    async def _watch_broker(self) -> None:
+        """Rewind a consumer when the marker differs from the one it read at its assignment (gone, or
+        another replica's relay wrote a new one): the positions it holds point into a log that no longer
+        is. What it committed meanwhile is tagged with its old epoch, so no one trusts it either."""
         while not await self.sleep_or_stop(self.settings.broker_check_seconds):
             try:
                 current = await self.marker.read()
             except Exception as error:
                 log.warning("could not read the broker marker: %r", error)
                 continue
-            if seen is not None and current != seen:
+            stale = [c for c in self.consumers if c.holds_positions_of_another_epoch(current)]
+            if stale:
                 log.warning("the broker lost its data: consumers read every partition again from the start")
-                for consumer in self.consumers:
-                    consumer.restart_from_earliest()
-            seen = current
+            for consumer in stale:
+                consumer.restart_from_earliest()
 
     def _spawn(self, name: str, coroutine: Awaitable[None]) -> asyncio.Task:
         task = asyncio.create_task(coroutine, name=name)

@@ -1,5 +1,5 @@
-"""The tables the platform keeps in every service schema (outbox, inbox, audit log), created by the
-service's first migration."""
+"""The tables the platform keeps in every service schema (outbox, inbox, audit log, consumer epochs),
+created by the service's first migration."""
 
 from dataclasses import dataclass
 
@@ -45,11 +45,24 @@ def _audit_columns() -> list:
     ]
 
 
+def _consumer_epochs_columns() -> list:
+    # The broker epoch a consumer believed in when it last committed a partition's offset: the broker
+    # (Tansu) drops offset-commit metadata, and this must outlive a SIGKILL.
+    return [
+        Column("group_id", Text, primary_key=True),
+        Column("topic", Text, primary_key=True),
+        Column("partition", Integer, primary_key=True),
+        Column("epoch", Text),
+        Column("tagged_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
 @dataclass(frozen=True)
 class MessagingTables:
     outbox: Table
     inbox: Table
     audit_log: Table
+    consumer_epochs: Table
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
@@ -58,11 +71,13 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
     Index("ix_outbox_created_at", outbox.c.created_at)
     inbox = Table("inbox", metadata, *_inbox_columns())
     audit_log = Table("audit_log", metadata, *_audit_columns())
-    return MessagingTables(outbox=outbox, inbox=inbox, audit_log=audit_log)
+    consumer_epochs = Table("consumer_epochs", metadata, *_consumer_epochs_columns())
+    return MessagingTables(outbox=outbox, inbox=inbox, audit_log=audit_log, consumer_epochs=consumer_epochs)
 
 
 def create_messaging_tables(op, schema: str) -> None:
-    """For a service's first Alembic migration: outbox, inbox, and the audit log of API writes."""
+    """For a service's first Alembic migration: outbox, inbox, the audit log of API writes, and the
+    broker epochs consumers committed under."""
     op.create_table("outbox", *_outbox_columns(), schema=schema)
     op.create_index(
         "ix_outbox_unpublished", "outbox", ["id"], schema=schema, postgresql_where=text("published_at IS NULL")
@@ -70,3 +85,10 @@ def create_messaging_tables(op, schema: str) -> None:
     op.create_index("ix_outbox_created_at", "outbox", ["created_at"], schema=schema)
     op.create_table("inbox", *_inbox_columns(), schema=schema)
     op.create_table("audit_log", *_audit_columns(), schema=schema)
+    create_consumer_epochs(op, schema)
+
+
+def create_consumer_epochs(op, schema: str) -> None:
+    """Also for a later migration of a database made before the table existed: a fresh one has it from
+    its first migration already, hence IF NOT EXISTS."""
+    op.create_table("consumer_epochs", *_consumer_epochs_columns(), schema=schema, if_not_exists=True)
