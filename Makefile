@@ -32,6 +32,6 @@ bench: install
 
 # The fault suite (tests/faults/README.md): minutes of SIGKILLs, restarts and poison while loans stream in.
 # A small run by default (600 loans, about 4 minutes); the short run, 3000 loans at 25/s with 6 kills per
-# service, about 5-8 minutes (not in CI yet, see its README); the bar: make test-faults FAULTS_LOANS=10000 FAULTS_RATE=25 FAULTS_KILLS=20
+# service, about 5-8 minutes, runs in CI after make test; the bar: make test-faults FAULTS_LOANS=10000 FAULTS_RATE=25 FAULTS_KILLS=20
 test-faults: install
 	$(PY) -m pytest tests/faults -m faults -s

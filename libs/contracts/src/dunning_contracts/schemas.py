@@ -65,6 +65,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("legal-referral", Topics.REPAYMENT_EVENTS, ("LoanBooked",)),
     Subscription("legal-referral", Topics.CASE_EVENTS, (
         "PromiseMade", "PromiseKept", "PromiseBroken", "HoldPlaced", "HoldReleased", "PlanAgreed", "PlanCompleted", "PlanBroken",
+        "ContactAttempted",
     )),
 )
 
@@ -239,7 +240,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "ContactAttempted": {
         "case_id": "C-3001", "loan_id": _LOAN, "occurred_at": "2026-03-02T03:12:00Z",
         "task_id": "5b1e7c2a-9d3f-4a6b-8e1c-7f2d4b6a9c10", "borrower_id": "B-7731", "channel": "phone",
-        "connected": True, "outcome": "promise",
+        "connected": True, "outcome": "promise", "agent_id": "agent-7",
     },
 }
 

@@ -55,7 +55,7 @@ class InvalidEvent(Exception):
     """The message can never be processed: it goes to the DLQ without retries."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Delivery:
     record: ConsumerRecord
     event: CloudEvent | None = None
@@ -89,6 +89,10 @@ class _NotMine(Exception):
     pass
 
 
+# `CloudEvent.model_validate_json` without its Python frame and keyword checks, once per record.
+_validate_envelope = CloudEvent.__pydantic_validator__.validate_json
+
+
 def _content_key(record: ConsumerRecord) -> tuple[str, str]:
     """The inbox key of a record without a readable id: its content, not its offset, which a broker
     that lost its memory hands out again."""
@@ -102,7 +106,7 @@ def _parse_envelope(record: ConsumerRecord, spec: ConsumerSpec) -> CloudEvent:
     if len(record.value) > MAX_EVENT_BYTES:
         raise InvalidEvent(f"value: the message has {len(record.value)} bytes, more than {MAX_EVENT_BYTES}")
     # pydantic-core parses the JSON itself: faster, and bounded on deeply nested input.
-    event = CloudEvent.model_validate_json(record.value)
+    event = _validate_envelope(record.value)
     if event.type not in spec.handlers:
         if spec.reject_unknown_types:
             raise InvalidEvent(f"type: unknown event type {event.type!r}")

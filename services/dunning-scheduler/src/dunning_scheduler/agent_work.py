@@ -92,6 +92,7 @@ def report_contact(uow: UnitOfWork, task: AgentTask, case: Case) -> None:
     contact = ContactAttempted(
         case_id=str(case.id), loan_id=task.loan_id, occurred_at=task.completed_at, task_id=str(task.id),
         borrower_id=case.borrower_id, channel=CHANNELS[task.kind], connected=task.outcome in CONNECTED, outcome=task.outcome,
+        agent_id=task.claimed_by,
     )
     uow.emit("ContactAttempted", contact)
 

@@ -76,6 +76,7 @@ async def test_a_completed_call_goes_on_the_bus_without_the_borrowers_contact_da
     assert event.data == {
         "case_id": task["case_id"], "loan_id": loan_id, "occurred_at": event.data["occurred_at"], "task_id": task["task_id"],
         "borrower_id": "B-reported", "channel": "phone", "connected": True, "outcome": "refused",
+        "agent_id": "agent-7",
     }
     assert datetime.fromisoformat(event.data["occurred_at"]) == scheduler.clock.now()
 

@@ -9,6 +9,7 @@ from dunning_legal.adapters.orm import CaseEventEntry, ContactAttempt, LegalCase
 from dunning_legal.adapters.pii import NameVault
 from dunning_legal.adapters.repository import LegalRepository
 from dunning_legal.domain.arrangements import CaseFact, arrangements
+from dunning_legal.domain.contacts import is_agent_contact
 from dunning_legal.domain.evidence import EvidenceFile
 from dunning_legal.domain.letters import DemandFacts
 
@@ -52,6 +53,11 @@ def _history_item(entry: OverdueEntry) -> dict:
 
 
 def _attempt_item(attempt: ContactAttempt) -> dict:
+    return _agent_contact_item(attempt) if is_agent_contact(attempt.kind) else _reminder_item(attempt)
+
+
+def _reminder_item(attempt: ContactAttempt) -> dict:
+    # The shape a reminder had before agents' contacts were kept, so files cited then keep their digests.
     return {
         "reminder_id": attempt.reminder_id,
         "channel": attempt.channel,
@@ -59,6 +65,20 @@ def _attempt_item(attempt: ContactAttempt) -> dict:
         "reason": attempt.reason,
         "provider": attempt.provider,
         "provider_message_id": attempt.provider_message_id,
+        "occurred_at": attempt.occurred_at.isoformat(),
+        "event": attempt.event_id,
+    }
+
+
+def _agent_contact_item(attempt: ContactAttempt) -> dict:
+    return {
+        "kind": attempt.kind,
+        "channel": attempt.channel,
+        "task_id": attempt.task_id,
+        "case_id": attempt.case_id,
+        "agent_id": attempt.agent_id,
+        "connected": attempt.connected,
+        "outcome": attempt.outcome,
         "occurred_at": attempt.occurred_at.isoformat(),
         "event": attempt.event_id,
     }

@@ -1,17 +1,26 @@
 """One function per bus event; HANDLERS is the one table of what this service consumes.
 
-The loan facts, overdue history, contact attempts and case events are kept for every loan, whether or not it is
-ever referred: the evidence file of a referral is built from them, and they may arrive before the
-escalation does (they travel on other topics)."""
+The loan facts, overdue history, contact attempts (reminders and agents' calls) and case events are kept
+for every loan, whether or not it is ever referred: the evidence file of a referral is built from them, and
+they may arrive before the escalation does (they travel on other topics)."""
 
 import logging
 from datetime import datetime
 from functools import partial
 
 from dunning_contracts import CloudEvent
-from dunning_contracts.events import CaseEscalated, CaseEvent, LoanBooked, LoanOverdue, OverdueCleared, ReminderSent
+from dunning_contracts.events import (
+    CaseEscalated,
+    CaseEvent,
+    ContactAttempted,
+    LoanBooked,
+    LoanOverdue,
+    OverdueCleared,
+    ReminderSent,
+)
 from dunning_legal.adapters.orm import CaseEventEntry, ContactAttempt, OverdueEntry
 from dunning_legal.adapters.repository import LegalRepository
+from dunning_legal.domain.contacts import agent_kind
 from dunning_legal.domain.intake import Escalation, LoanState, reason_not_to_refer
 from dunning_legal.referrals import ReferralPolicy, apply_move, open_referral
 from dunning_messaging import Handler, UnitOfWork
@@ -93,6 +102,27 @@ async def on_reminder_sent(uow: UnitOfWork, event: CloudEvent, data: ReminderSen
     )
 
 
+async def on_contact_attempted(
+    uow: UnitOfWork, event: CloudEvent, data: ContactAttempted, *, policy: ReferralPolicy
+) -> None:
+    """An agent's call or field visit, on record with the reminders; a task reported twice is one row."""
+    await LegalRepository(uow.session).add_agent_contact(
+        ContactAttempt(
+            loan_id=data.loan_id,
+            kind=agent_kind(data.channel),
+            channel=data.channel,
+            task_id=data.task_id,
+            case_id=data.case_id,
+            agent_id=data.agent_id,
+            connected=data.connected,
+            outcome=data.outcome,
+            occurred_at=data.occurred_at,
+            recorded_at=uow.clock.now(),
+            event_id=f"{event.source}#{event.id}",
+        )
+    )
+
+
 async def on_case_event(uow: UnitOfWork, event: CloudEvent, data: CaseEvent, *, policy: ReferralPolicy) -> None:
     """A promise, hold or repayment plan made or ended: kept as it came; the file reads the status from them."""
     LegalRepository(uow.session).add(
@@ -133,6 +163,7 @@ HANDLERS = {
     "PlanAgreed": on_case_event,
     "PlanCompleted": on_case_event,
     "PlanBroken": on_case_event,
+    "ContactAttempted": on_contact_attempted,
 }
 
 

@@ -18,6 +18,7 @@ from dunning_contracts import TOPIC_OF_TYPE, CloudEvent, Topics, new_event
 from dunning_contracts.events import (
     Borrower,
     CaseEscalated,
+    ContactAttempted,
     HoldPlaced,
     HoldReleased,
     Installment,
@@ -299,7 +300,10 @@ class Events:
 
 
 class CaseEvents:
-    """Factories of the scheduler's case events (promises, holds, plans) of a loan's collection case."""
+    """Factories of the scheduler's case events (promises, holds, plans, agents' contacts) of a loan's
+    collection case."""
+
+    AGENT = "agent-7"
 
     @staticmethod
     def promise_made(loan_id: str, promise_id: str, at: datetime, amount: str = "500.00") -> PromiseMade:
@@ -361,6 +365,22 @@ class CaseEvents:
             plan_id=plan_id,
             currency="CNY",
             installments=installments,
+        )
+
+    @staticmethod
+    def contact_attempted(
+        loan_id: str, task_id: str, at: datetime, *, channel: str = "phone", outcome: str = "no_answer"
+    ) -> ContactAttempted:
+        return ContactAttempted(
+            case_id=f"C-{loan_id}",
+            loan_id=loan_id,
+            occurred_at=at,
+            task_id=task_id,
+            borrower_id=f"B-{loan_id}",
+            channel=channel,
+            connected=outcome not in ("no_answer", "wrong_number"),
+            outcome=outcome,
+            agent_id=CaseEvents.AGENT,
         )
 
     @staticmethod

@@ -101,3 +101,29 @@ def test_the_file_has_a_section_of_promises_and_holds_in_time_order(facts, monke
 def test_a_file_without_case_events_has_no_such_section(facts, monkeypatch):
     monkeypatch.setattr("dunning_legal.adapters.pdf.cjk_font_path", lambda: None)
     assert "Promises, holds" not in pdf_text(render(demand_letter(facts, "en"), bundle()))
+
+
+AGENT_CALL = {
+    "kind": "agent_call",
+    "channel": "phone",
+    "task_id": "T-1",
+    "case_id": "C-1",
+    "agent_id": "agent-7",
+    "connected": False,
+    "outcome": "no_answer",
+    "occurred_at": "2026-11-21T09:00:00+00:00",
+    "event": "urn:dunning:dunning-scheduler#e-1",
+}
+
+
+def test_an_agents_call_is_listed_with_the_reminders_with_its_outcome_and_agent(facts, monkeypatch):
+    monkeypatch.setattr("dunning_legal.adapters.pdf.cjk_font_path", lambda: None)
+    file = bundle()
+    file["parts"]["contact_attempts"].append(AGENT_CALL)
+
+    text = " ".join(pdf_text(render(demand_letter(facts, "en"), file)).split())
+
+    section = text[text.index("Contact attempts") :]
+    reminder = section.index("2026-11-20T09:00:00+00:00 sms delivered reminder R-1")
+    call = section.index("2026-11-21T09:00:00+00:00 phone no_answer (not reached) agent call T-1, agent agent-7")
+    assert reminder < call

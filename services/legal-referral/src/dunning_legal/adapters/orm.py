@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, Integer, LargeBinary, Numeric, Text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Index, Integer, LargeBinary, Numeric, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -70,18 +70,33 @@ class OverdueEntry(Base):
 
 
 class ContactAttempt(Base):
-    """One ReminderSent: a reminder sent, delivered, failed or suppressed."""
+    """One contact with the borrower: a ReminderSent (a reminder sent, delivered, failed or suppressed) or a
+    ContactAttempted (an agent's call or field visit and its outcome)."""
 
     __tablename__ = "contact_attempts"
+    __table_args__ = (
+        CheckConstraint(
+            "kind <> 'reminder' OR (reminder_id IS NOT NULL AND status IS NOT NULL)",
+            name="reminder_has_id_and_status",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     loan_id: Mapped[str] = mapped_column(Text, index=True)
-    reminder_id: Mapped[str] = mapped_column(Text)
+    # reminder, agent_call or field_visit (domain/contacts.py)
+    kind: Mapped[str] = mapped_column(Text, default="reminder", server_default="reminder")
+    reminder_id: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     provider: Mapped[str | None] = mapped_column(Text)
     provider_message_id: Mapped[str | None] = mapped_column(Text)
+    # An agent's contact: the task it completed (unique), its case, the agent and what came of it.
+    task_id: Mapped[str | None] = mapped_column(Text)
+    case_id: Mapped[str | None] = mapped_column(Text)
+    agent_id: Mapped[str | None] = mapped_column(Text)
+    connected: Mapped[bool | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     event_id: Mapped[str] = mapped_column(Text)
@@ -155,6 +170,12 @@ class PartnerNotice(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+Index(
+    "uq_contact_attempts_task_id",
+    ContactAttempt.task_id,
+    unique=True,
+    postgresql_where=ContactAttempt.task_id.is_not(None),
+)
 Index("ix_legal_cases_awaiting_acceptance", LegalCase.accept_by, postgresql_where=LegalCase.status == "referred")
 Index(
     "ix_legal_cases_awaiting_partner",

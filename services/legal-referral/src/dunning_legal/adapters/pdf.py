@@ -182,6 +182,17 @@ def _overdue_line(entry: dict[str, Any]) -> str:
 
 
 def _attempt_line(attempt: dict[str, Any]) -> str:
+    return _agent_contact_line(attempt) if "kind" in attempt else _reminder_line(attempt)
+
+
+def _agent_contact_line(contact: dict[str, Any]) -> str:
+    reached = "reached" if contact["connected"] else "not reached"
+    by = f"agent {contact['agent_id']}" if contact.get("agent_id") else "agent not named"
+    what = f"{contact['kind'].replace('_', ' ')} {contact['task_id']}, {by}"
+    return f"{contact['occurred_at']}  {contact['channel']}  {contact['outcome']} ({reached})  {what}"
+
+
+def _reminder_line(attempt: dict[str, Any]) -> str:
     reason = f" ({attempt['reason']})" if attempt.get("reason") else ""
     channel, status, reminder = attempt["channel"], attempt["status"], attempt["reminder_id"]
     return f"{attempt['occurred_at']}  {channel}  {status}{reason}  reminder {reminder}"

@@ -55,6 +55,13 @@ class LegalRepository:
         )
         return list((await self.session.execute(query)).scalars())
 
+    async def add_agent_contact(self, contact: ContactAttempt) -> None:
+        """A task's contact once: the same call reported again, even in a new envelope, adds no row."""
+        columns = [column.key for column in ContactAttempt.__table__.columns if column.key != "id"]
+        statement = insert(ContactAttempt).values({key: getattr(contact, key) for key in columns})
+        unique_task = {"index_elements": [ContactAttempt.task_id], "index_where": ContactAttempt.task_id.is_not(None)}
+        await self.session.execute(statement.on_conflict_do_nothing(**unique_task))
+
     async def case_events(self, loan_id: str, *, as_of: datetime) -> list[CaseEventEntry]:
         query = (
             select(CaseEventEntry)
