@@ -21,8 +21,8 @@ from functools import partial
 
 from dunning_messaging.uow import UnitOfWork
 from dunning_notification.adapters import repository
+from dunning_notification.adapters.repository import ClaimedReminder
 from dunning_notification.adapters.channels import ChannelRouter, OutboundMessage, Receipt
-from dunning_notification.adapters.orm import Reminder
 from dunning_notification.adapters.vault import ContactVault
 from dunning_notification.config import Settings
 from dunning_notification.domain import guard
@@ -51,7 +51,7 @@ class Batch:
 class Round:
     """One claimed batch of reminders, decided and waiting to be sent."""
 
-    claimed: list[Reminder]
+    claimed: list[ClaimedReminder]
     plans: dict[str, Plan]
     lease_until: datetime
 
@@ -65,7 +65,7 @@ async def _at_most(tasks: set[asyncio.Task], limit: int) -> set[asyncio.Task]:
     return tasks
 
 
-def _cured(reminder: Reminder, loan: LoanState) -> bool:
+def _cured(reminder: ClaimedReminder, loan: LoanState) -> bool:
     """Whether the loan's cure stops this reminder: only those of the cured episode, not what comes after."""
     cure = loan.clearance
     return cure is not None and cure.covers(reminder.case_id, reminder.requested_at, reminder.not_before)
@@ -115,13 +115,13 @@ class Dispatcher:
         outcomes = await self._send_all(round_.plans, round_.lease_until)
         await self._record_all(round_.plans, outcomes, round_.lease_until)
 
-    async def _plan_all(self, claimed: list[Reminder], now: datetime) -> dict[str, Plan]:
+    async def _plan_all(self, claimed: list[ClaimedReminder], now: datetime) -> dict[str, Plan]:
         async with self._runtime.uow() as uow:
             batch = await self._load(uow, claimed, now)
         # In claim order: a send planned for a borrower counts against the caps of the next one in the batch.
         return {reminder.reminder_id: self._plan_safely(reminder, batch, now) for reminder in claimed}
 
-    async def _load(self, uow: UnitOfWork, claimed: list[Reminder], now: datetime) -> Batch:
+    async def _load(self, uow: UnitOfWork, claimed: list[ClaimedReminder], now: datetime) -> Batch:
         borrowers = {r.borrower_id for r in claimed}
         return Batch(
             contacts=await repository.contacts_of(uow.session, self._vault, borrowers),
@@ -130,7 +130,7 @@ class Dispatcher:
             history=await repository.recent_contacts(uow.session, borrowers, now - LOOKBACK),
         )
 
-    def _plan_safely(self, reminder: Reminder, batch: Batch, now: datetime) -> Plan:
+    def _plan_safely(self, reminder: ClaimedReminder, batch: Batch, now: datetime) -> Plan:
         try:
             plan = self._plan(reminder, batch, now)
         except Exception as error:
@@ -140,7 +140,7 @@ class Dispatcher:
             batch.history.setdefault(reminder.borrower_id, []).append(PastContact(plan.message.channel, now, SENT))
         return plan
 
-    def _plan(self, reminder: Reminder, batch: Batch, now: datetime) -> Plan:
+    def _plan(self, reminder: ClaimedReminder, batch: Batch, now: datetime) -> Plan:
         # A pinned reminder may be with the borrower already: only its provider's answer ends it, even late.
         if now >= reminder.expires_at and not reminder.pinned_provider:
             return Expire()
@@ -164,7 +164,7 @@ class Dispatcher:
 
     @staticmethod
     def _refused(
-        reminder: Reminder, channel: str, contact: Contact, preferences: guard.Preferences, loan: LoanState, batch: Batch,
+        reminder: ClaimedReminder, channel: str, contact: Contact, preferences: guard.Preferences, loan: LoanState, batch: Batch,
         now: datetime,
     ) -> Refuse | None:
         history = summarise(batch.history.get(reminder.borrower_id, []), channel, contact.timezone, now)
@@ -174,14 +174,14 @@ class Dispatcher:
         verdict = guard.check(request, now)
         return Refuse(verdict, contact.region) if isinstance(verdict, guard.Suppressed) else None
 
-    def _wait_for_contact(self, reminder: Reminder, now: datetime) -> Plan:
+    def _wait_for_contact(self, reminder: ClaimedReminder, now: datetime) -> Plan:
         # The LoanBooked with the borrower's contact data may still be on its way (another topic).
         until = now + timedelta(seconds=self._settings.unknown_contact_retry_s)
         if until >= reminder.expires_at:
             return Fail("no contact data for the borrower")
         return Wait(until, "contact_unknown")
 
-    def _compose(self, reminder: Reminder, channel: str, contact: Contact, figures: LoanFigures, address: str) -> Plan:
+    def _compose(self, reminder: ClaimedReminder, channel: str, contact: Contact, figures: LoanFigures, address: str) -> Plan:
         # The borrower's own language from the contact book wins over the requested default.
         locale = contact.locale or reminder.locale
         try:
@@ -193,7 +193,7 @@ class Dispatcher:
         message = OutboundMessage(reminder.reminder_id, channel, address, rendered.body, rendered.subject)
         return Send(message, contact.region, reminder.pinned_provider)
 
-    def _context(self, channel: str, contact: Contact, reminder: Reminder, figures: LoanFigures, locale: str) -> dict:
+    def _context(self, channel: str, contact: Contact, reminder: ClaimedReminder, figures: LoanFigures, locale: str) -> dict:
         if channel == "voice":
             return voicemail_context(figures, locale, self._settings.voice_callback_number)
         return message_context(contact.name, reminder.loan_id, figures, locale, reminder.stage)

@@ -12,7 +12,6 @@ from dunning_contracts.events import (
     LoanOverdue,
     OverdueCleared,
     ReminderRequested,
-    ReminderSent,
 )
 from dunning_messaging.consumer import Batched
 from dunning_messaging.uow import UnitOfWork
@@ -22,6 +21,7 @@ from dunning_notification.adapters.vault import ContactVault
 from dunning_notification.domain.reminders import DELIVERED, FAILED, UNDELIVERED, DeliveryReceipt, after_receipt
 from dunning_notification.domain.rules import jurisdiction_of
 from dunning_notification.metrics import REMINDER_OUTCOMES
+from dunning_notification.reports import report
 from dunning_platform.errors import NotFound
 
 
@@ -62,8 +62,9 @@ async def on_reminders_requested(uow: UnitOfWork, events: list[tuple[CloudEvent,
         await wakeup.announce_due(uow.session)
 
 
-async def on_delivery_receipt(uow: UnitOfWork, receipt: DeliveryReceipt) -> None:
-    """A signed receipt turns `sent` into `delivered` or `failed`; a repeated or late one changes nothing."""
+async def on_delivery_receipt(uow: UnitOfWork, receipt: DeliveryReceipt, *, source: str) -> None:
+    """A signed receipt turns `sent` into `delivered` or `failed`; a repeated or late one changes nothing.
+    `source`: this service's name on the bus, for the ReminderSent it reports."""
     reminder = await repository.sent_reminder(uow.session, receipt.provider, receipt.message_id, receipt.reference)
     if reminder is None:
         raise NotFound(f"no reminder was sent as {receipt.provider} message {receipt.message_id!r}")
@@ -78,28 +79,13 @@ async def on_delivery_receipt(uow: UnitOfWork, receipt: DeliveryReceipt) -> None
     region = await repository.region_of(uow.session, reminder.borrower_id)
     attempt = attempt_row(reminder, receipt.occurred_at or now, region, outcome, reason=receipt.reason, provider=receipt.provider)
     await repository.add_attempts(uow.session, [attempt])
-    report(uow, reminder, status, receipt.occurred_at or now)
+    report(uow, reminder, status, receipt.occurred_at or now, source=source)
 
 
 def attempt_row(reminder, at: datetime, region: str, outcome: str, **details) -> dict:
     """One line of contact history, kept as long as the borrower's jurisdiction asks."""
     retain_until = at + timedelta(days=jurisdiction_of(region).retention_days)
     return repository.attempt_row(reminder, at, outcome, retain_until=retain_until, **details)
-
-
-def report(uow: UnitOfWork, reminder, status: str, at: datetime) -> None:
-    """ReminderSent on the bus: the borrower's address never leaves the service, only ids and outcomes."""
-    data = ReminderSent(
-        reminder_id=reminder.reminder_id,
-        loan_id=reminder.loan_id,
-        channel=reminder.channel,
-        status=status,
-        reason=reminder.reason,
-        provider=reminder.provider,
-        provider_message_id=reminder.provider_message_id,
-        occurred_at=at,
-    )
-    uow.emit("ReminderSent", data)
 
 
 HANDLERS = {

@@ -10,9 +10,10 @@ from dunning_notification.adapters.channels import Receipt
 from dunning_notification.config import Settings
 from dunning_notification.domain import guard
 from dunning_notification.domain.reminders import FAILED, SENT, SUPPRESSED, deferral, retry_after_failure
-from dunning_notification.handlers import attempt_row, report
+from dunning_notification.handlers import attempt_row
 from dunning_notification.metrics import PROVIDER_UNANSWERED, REMINDER_OUTCOMES, SUPPRESSIONS
 from dunning_notification.plans import Expire, Fail, Outcome, Plan, Refuse, Send, Wait
+from dunning_notification.reports import report
 
 
 # Backoff for a pinned reminder grows no further than base * 2^7 (about 4 minutes with the 2 s default).
@@ -130,4 +131,4 @@ class OutcomeRecorder:
         self._attempts.append(attempt_row(reminder, now, region, outcome, **details))
 
     def _emit(self, reminder: HeldReminder, status: str, now: datetime) -> None:
-        report(self._uow, reminder, status, now)
+        report(self._uow, reminder, status, now, source=self._settings.source)

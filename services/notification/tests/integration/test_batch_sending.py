@@ -76,3 +76,34 @@ async def test_pinned_messages_go_to_their_provider_alone(channel, providers):
     first, second = providers
     outcomes = await channel.send_batch(messages(2), pinned="second")
     assert {o.provider for o in outcomes.values()} == {"second"} and first.state.records == []
+
+
+async def test_a_batch_request_that_fails_is_one_failure_of_the_provider_not_one_per_message(providers):
+    first, second = providers
+    first.state.faults["sms"] = [Fault("drop", 1)]
+    circuit = CircuitBreaker(failures=2, reset_after_s=60)
+    async with httpx.AsyncClient(base_url=first.url, timeout=1.0) as client:
+        channel = FailoverChannel([Route("first", HttpProviderChannel(client, "sms", "first", batch_max=100), circuit)])
+        dropped = await channel.send_batch(messages(3))
+        assert all(isinstance(o, DeliveryFailed) and o.maybe_accepted for o in dropped.values())
+        assert circuit.state == "closed", "three messages in one dropped request are one failure, below the two that open it"
+        again = await channel.send_batch(messages(3))
+    assert all(isinstance(o, Receipt) for o in again.values())
+
+
+async def test_a_batch_whose_every_message_the_provider_refused_is_one_failure_and_any_message_taken_a_success(providers):
+    first, _ = providers
+    circuit = CircuitBreaker(failures=2, reset_after_s=60)
+    async with httpx.AsyncClient(base_url=first.url, timeout=1.0) as client:
+        channel = FailoverChannel([Route("first", HttpProviderChannel(client, "sms", "first", batch_max=100), circuit)])
+        first.state.faults["sms"] = [Fault("unavailable", 3)]
+        await channel.send_batch(messages(3))
+        assert circuit.state == "closed"
+        first.state.faults["sms"] = [Fault("unavailable", 2)]
+        await channel.send_batch(messages(3))
+        first.state.faults["sms"] = [Fault("unavailable", 3)]
+        await channel.send_batch(messages(3))
+        assert circuit.state == "closed", "the batch before, one message of which was taken, reset the count"
+        first.state.faults["sms"] = [Fault("unavailable", 3)]
+        await channel.send_batch(messages(3))
+        assert circuit.state == "open"

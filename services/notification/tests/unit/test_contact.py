@@ -51,3 +51,33 @@ def test_a_preferred_channel_without_an_address_or_itself_refused_changes_nothin
     assert channel_for("sms", Preferences(opted_out=frozenset({"sms"}), preferred_channel="email"), no_mail) == "sms"
     both = Preferences(opted_out=frozenset({"sms", "email"}), preferred_channel="email")
     assert channel_for("sms", both, BORROWER) == "sms"
+
+
+class CountingVault(ContactVault):
+    def __init__(self) -> None:
+        super().__init__(Fernet.generate_key().decode())
+        self.opened: list[str] = []
+
+    def open(self, token):
+        self.opened.append(plain := super().open(token))
+        return plain
+
+
+def sealed_contact(vault: CountingVault) -> Contact:
+    name, phone, email = (vault.seal(text) for text in ("张三", "13812345678", "zhang.san@example.com"))
+    return Contact("b-1", name, phone, email, "zh-CN", "Asia/Shanghai", "CN", reveal=vault.open)
+
+
+def test_a_sealed_contact_decrypts_only_the_fields_a_message_reads_and_each_once():
+    vault = CountingVault()
+    contact = sealed_contact(vault)
+    assert contact.address_for("sms") == "13812345678" and contact.name == "张三"
+    assert contact.address_for("voice") == "13812345678"
+    assert vault.opened == ["13812345678", "张三"], "the e-mail is never decrypted for an SMS"
+
+
+def test_a_sealed_contact_without_an_address_for_a_channel_has_none():
+    vault = CountingVault()
+    contact = Contact("b-2", vault.seal("李四"), vault.seal("13900000000"), None, "zh-CN", "Asia/Shanghai", "CN", reveal=vault.open)
+    assert contact.address_for("email") is None and vault.opened == []
+    assert channel_for("sms", Preferences(opted_out=frozenset({"sms"}), preferred_channel="email"), contact) == "sms"

@@ -4,21 +4,33 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet
 
+from dunning_contracts import CloudEvent
+from dunning_contracts.events import ReminderSent
+
 from dunning_notification.adapters.channels import DeliveryFailed, OutboundMessage
 from dunning_notification.adapters.repository import HeldReminder
 from dunning_notification.config import Settings
 from dunning_notification.outcomes import OutcomeRecorder
 from dunning_notification.plans import Send
+from dunning_platform.clock import FixedClock
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
 
 class FakeUnitOfWork:
-    def __init__(self) -> None:
-        self.emitted: list[tuple[str, object]] = []
+    """Keeps what would go to the outbox; `emitted` reads it back as (type, the contract's model)."""
 
-    def emit(self, type_name: str, data) -> None:
-        self.emitted.append((type_name, data))
+    clock = FixedClock(NOW)
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, bytes]] = []
+
+    def publish_raw(self, topic, key, value, headers=(), *, event_type=None, event_id=None) -> None:
+        self.published.append((event_type, value))
+
+    @property
+    def emitted(self) -> list[tuple[str, ReminderSent]]:
+        return [(kind, ReminderSent.model_validate(CloudEvent.model_validate_json(value).data)) for kind, value in self.published]
 
 
 def settings() -> Settings:

@@ -45,12 +45,17 @@ async def forget_before(session: AsyncSession, borrower_id: str, before: datetim
 
 
 async def agent_contacts(session: AsyncSession, borrower_ids: set[str], since: datetime) -> dict[str, list[PastContact]]:
-    table = AgentContact
-    statement = select(table.borrower_id, table.channel, table.occurred_at, table.connected)
-    # One array parameter, not one per borrower: this runs for every dispatch batch, mostly finding nothing.
-    borrowers = bindparam("borrowers", sorted(borrower_ids), type_=ARRAY(Text))
-    statement = statement.where(table.borrower_id == any_(borrowers), table.occurred_at >= since)
     found: dict[str, list[PastContact]] = {}
-    for borrower_id, channel, occurred_at, connected in await session.execute(statement):
+    rows = await session.execute(RECENT_AGENT_CONTACTS, {"borrowers": sorted(borrower_ids), "since": since})
+    for borrower_id, channel, occurred_at, connected in rows:
         found.setdefault(borrower_id, []).extend(agent_contact(channel, occurred_at, connected))
     return found
+
+
+_table = AgentContact.__table__
+# One array parameter, not one per borrower: this runs for every dispatch batch, mostly finding nothing.
+# Table columns, not the mapped class's: plain rows, without the ORM's loading of each one.
+RECENT_AGENT_CONTACTS = select(_table.c.borrower_id, _table.c.channel, _table.c.occurred_at, _table.c.connected).where(
+    _table.c.borrower_id == any_(bindparam("borrowers", type_=ARRAY(Text))),
+    _table.c.occurred_at >= bindparam("since", type_=Aware),
+)

@@ -264,22 +264,32 @@ class FailoverChannel:
 
     @staticmethod
     def _settle(route: Route, messages: list[OutboundMessage], results: list[Result], outcomes: dict) -> list[OutboundMessage]:
-        """Record each result (and tell the breaker, message by message); return those another may take."""
+        """Record each result (and tell the breaker, once per request); return those another may take."""
         passed_on = []
         for message, result in zip(messages, results, strict=True):
             outcomes[message.reference] = result
-            if isinstance(result, Receipt):
-                route.breaker.succeeded()
-                continue
-            route.breaker.failed()
-            if result.retryable and not result.maybe_accepted:
+            if isinstance(result, DeliveryFailed) and result.retryable and not result.maybe_accepted:
                 passed_on.append(message)
+        _tell_breaker(route, results)
         return passed_on
 
     def _candidates(self, pinned: str | None) -> list[Route]:
         if pinned is None:
             return self._routes
         return [route for route in self._routes if route.name == pinned] or self._routes
+
+
+def _tell_breaker(route: Route, results: list[Result]) -> None:
+    """The breaker counts requests, not messages: a batch request that failed (as a whole, or for every
+    message in it) is one failure of the provider, and one it took any message of is a success. A provider
+    without a batch API was called once per message: one verdict each, in order."""
+    if getattr(route.adapter, "batch_max", 1) > 1:
+        results = [next((r for r in results if isinstance(r, Receipt)), results[0])]
+    for result in results:
+        if isinstance(result, Receipt):
+            route.breaker.succeeded()
+        else:
+            route.breaker.failed()
 
 
 class ChannelRouter:

@@ -3,20 +3,24 @@
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import Text, any_, bindparam, delete, func, select, text, update
+from pydantic_core import to_json
+from sqlalchemy import Integer, Row, Text, any_, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from dunning_contracts.events import Borrower as BorrowerData
 from dunning_contracts.events import HoldPlaced, HoldReleased, LoanBooked, LoanOverdue, ReminderRequested
 from dunning_notification.adapters.agent_contacts import agent_contacts
-from dunning_notification.adapters.orm import Borrower, ContactAttempt, ContactPreferences, Loan, LoanHold, Reminder
+from dunning_notification.adapters.orm import Aware, Borrower, ContactAttempt, ContactPreferences, Loan, LoanHold, Reminder
 from dunning_notification.adapters.vault import ContactVault
 from dunning_notification.domain.contact import Contact
 from dunning_notification.domain.guard import CASE_HOLD, Preferences
 from dunning_notification.domain.history import PastContact
 from dunning_notification.domain.reminders import CASELESS, PENDING, Clearance, LoanFigures, LoanState
+
+# The statements a dispatch round runs are built once, on the tables rather than the mapped classes: they
+# come back as plain rows, and an id list is one array parameter, not one bound value per id to render.
+_reminders = Reminder.__table__
 
 
 async def upsert_borrowers(session: AsyncSession, vault: ContactVault, borrowers: list[BorrowerData], now: datetime) -> None:
@@ -87,54 +91,74 @@ async def mark_loan_cleared(session: AsyncSession, loan_id: str, cleared_at: dat
 async def add_reminders(session: AsyncSession, requests: list[ReminderRequested], now: datetime) -> int:
     """Store requested reminders in one statement; returns how many were new (a reminder_id requested
     again is already known and left as it is)."""
-    columns = {name: [getattr(request, name) for request in requests] for name in REQUESTED_COLUMNS}
-    result = await session.execute(ADD_REMINDERS, {**columns, "pending": PENDING, "now": now})
+    rows = [{name: getattr(request, name) for name in REQUESTED_COLUMNS} for request in requests]
+    result = await session.execute(ADD_REMINDERS, {"rows": as_json(rows), "pending": PENDING, "now": now})
     return len(result.all())
+
+
+def as_json(rows: list[dict]) -> str:
+    """Rows as ONE JSON text parameter, written in C (datetimes in ISO 8601, which PostgreSQL reads back
+    exactly): asyncpg checks each element of an array parameter against Python's abstract collection
+    types before encoding it, and a batch's columns are thousands of elements. Read in SQL with
+    `json_to_recordset(CAST(:rows AS text)::json)`."""
+    return to_json(rows).decode()
 
 
 REQUESTED_COLUMNS = (
     "reminder_id", "case_id", "loan_id", "borrower_id", "channel", "template", "locale", "stage", "not_before", "expires_at"
 )
-# One array per column, whatever the batch size: one statement text to prepare, no row-by-row binding.
+# One statement text whatever the batch size: one statement to prepare, no row-by-row binding.
 ADD_REMINDERS = text(
     "INSERT INTO notification.reminders (reminder_id, case_id, loan_id, borrower_id, channel, template, locale,"
     " stage, not_before, expires_at, status, attempts, next_attempt_at, requested_at, updated_at)"
-    " SELECT r, c, l, b, ch, t, lo, st, nb, ex, CAST(:pending AS text), 0, nb, CAST(:now AS timestamptz),"
-    " CAST(:now AS timestamptz) FROM unnest("
-    " CAST(:reminder_id AS text[]), CAST(:case_id AS text[]), CAST(:loan_id AS text[]), CAST(:borrower_id AS text[]),"
-    " CAST(:channel AS text[]), CAST(:template AS text[]), CAST(:locale AS text[]), CAST(:stage AS text[]),"
-    " CAST(:not_before AS timestamptz[]), CAST(:expires_at AS timestamptz[])) AS u(r, c, l, b, ch, t, lo, st, nb, ex)"
+    " SELECT reminder_id, case_id, loan_id, borrower_id, channel, template, locale, stage, not_before, expires_at,"
+    " CAST(:pending AS text), 0, not_before, CAST(:now AS timestamptz), CAST(:now AS timestamptz)"
+    " FROM json_to_recordset(CAST(:rows AS text)::json) AS u(reminder_id text, case_id text, loan_id text,"
+    " borrower_id text, channel text, template text, locale text, stage text, not_before timestamptz,"
+    " expires_at timestamptz)"
     " ON CONFLICT DO NOTHING RETURNING reminder_id"
 )
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int, lease_until: datetime) -> list[Reminder]:
+# A claimed reminder as the claim returned it: a row of the reminders table, read and never written back.
+ClaimedReminder = Row
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int, lease_until: datetime) -> list[ClaimedReminder]:
     """Take due reminders for this dispatcher; SKIP LOCKED lets replicas claim disjoint sets.
 
     A borrower with a reminder in flight at another dispatcher is left out, so that the day's caps are
     counted by one dispatcher at a time for each borrower. The statement's shape keeps it linear whatever
     the planner believes of a freshly filled table: the borrowers in flight are read once (a hashed
-    NOT IN), and the claimed ids are updated by primary key (= ANY of an array)."""
-    in_flight = aliased(Reminder)
-    busy = select(in_flight.borrower_id).where(
-        in_flight.status == PENDING, in_flight.lease_until.is_not(None), in_flight.lease_until > now
+    NOT IN), and the claimed ids are updated by primary key (= ANY of an array). The reminders come back
+    as plain rows: the dispatcher only reads them (no ORM instances to build and track)."""
+    return list(await session.execute(CLAIM_DUE, {"now": now, "limit": limit, "lease": lease_until}))
+
+
+def _claim_statement():
+    reminders, in_flight = Reminder.__table__, Reminder.__table__.alias("in_flight")
+    now = bindparam("now", type_=Aware)
+    busy = select(in_flight.c.borrower_id).where(
+        in_flight.c.status == PENDING, in_flight.c.lease_until.is_not(None), in_flight.c.lease_until > now
     )
     due = (
-        select(Reminder.reminder_id)
-        .where(Reminder.status == PENDING, Reminder.next_attempt_at <= now)
-        .where(Reminder.lease_until.is_(None) | (Reminder.lease_until <= now))
-        .where(Reminder.borrower_id.not_in(busy))
-        .order_by(Reminder.next_attempt_at)
-        .limit(limit)
+        select(reminders.c.reminder_id)
+        .where(reminders.c.status == PENDING, reminders.c.next_attempt_at <= now)
+        .where(reminders.c.lease_until.is_(None) | (reminders.c.lease_until <= now))
+        .where(reminders.c.borrower_id.not_in(busy))
+        .order_by(reminders.c.next_attempt_at)
+        .limit(bindparam("limit", type_=Integer))
         .with_for_update(skip_locked=True)
     )
-    statement = (
-        update(Reminder)
-        .where(Reminder.reminder_id == any_(func.array(due.scalar_subquery())))
-        .values(lease_until=lease_until)
-        .returning(Reminder)
+    return (
+        update(reminders)
+        .where(reminders.c.reminder_id == any_(func.array(due.scalar_subquery())))
+        .values(lease_until=bindparam("lease", type_=Aware))
+        .returning(*reminders.c)
     )
-    return list((await session.scalars(statement, execution_options={"synchronize_session": False})).all())
+
+
+CLAIM_DUE = _claim_statement()
 
 
 ATTEMPT_DETAILS = {"reason": None, "provider": None, "provider_message_id": None}
@@ -154,9 +178,19 @@ def attempt_row(reminder: Reminder, now: datetime, outcome: str, **details) -> d
 
 
 async def add_attempts(session: AsyncSession, rows: list[dict]) -> None:
-    """Contact history lines in one statement (executemany of one shape: every key in every row)."""
+    """Contact history lines in one statement, the rows as one JSON parameter (see `as_json`)."""
     if rows:
-        await session.execute(insert(ContactAttempt.__table__), rows)
+        await session.execute(ADD_ATTEMPTS, {"rows": as_json(rows)})
+
+
+ADD_ATTEMPTS = text(
+    "INSERT INTO notification.contact_attempts (reminder_id, loan_id, borrower_id, channel, occurred_at, outcome,"
+    " reason, provider, provider_message_id, retain_until) SELECT reminder_id, loan_id, borrower_id, channel,"
+    " occurred_at, outcome, reason, provider, provider_message_id, retain_until"
+    " FROM json_to_recordset(CAST(:rows AS text)::json) AS u(reminder_id text, loan_id text, borrower_id text,"
+    " channel text, occurred_at timestamptz, outcome text, reason text, provider text, provider_message_id text,"
+    " retain_until timestamptz)"
+)
 
 
 async def reminders(session: AsyncSession, *, loan_id: str | None, status: str | None, limit: int) -> list[Reminder]:
@@ -232,32 +266,41 @@ PURGE_LOANS = text(
 
 
 async def contacts_of(session: AsyncSession, vault: ContactVault, borrower_ids: set[str]) -> dict[str, Contact]:
-    # Plain rows, not ORM instances: read once per batch and never written back, so no identity map to fill.
-    rows = await session.execute(select(*Borrower.__table__.c).where(Borrower.borrower_id.in_(borrower_ids)))
+    """Each borrower's contact, its name, phone and e-mail decrypted only when read (see `Contact`).
+    Plain rows, not ORM instances: read once per batch and never written back, so no identity map to fill."""
+    rows = await session.execute(CONTACTS_OF, {"ids": list(borrower_ids)})
     return {row.borrower_id: _contact(vault, row) for row in rows}
+
+
+_borrowers = Borrower.__table__
+CONTACTS_OF = select(*_borrowers.c).where(_borrowers.c.borrower_id == any_(bindparam("ids", type_=ARRAY(Text))))
 
 
 def _contact(vault: ContactVault, row) -> Contact:
     return Contact(
-        borrower_id=row.borrower_id,
-        name=vault.open(row.name_enc) or "",
-        phone=vault.open(row.phone_enc),
-        email=vault.open(row.email_enc),
-        locale=row.locale,
-        timezone=row.timezone,
-        region=row.region,
+        row.borrower_id, row.name_enc, row.phone_enc, row.email_enc, row.locale, row.timezone, row.region, reveal=vault.open
     )
 
 
 async def loans_of(session: AsyncSession, loan_ids: set[str], now: datetime) -> dict[str, LoanState]:
     """Each loan's figures, cure and the end of its longest hold in force: one query for the batch."""
+    rows = await session.execute(LOANS_OF, {"ids": list(loan_ids), "now": now})
+    return {row.loan_id: _loan_state(row) for row in rows}
+
+
+def _loans_statement():
+    loans, holds = Loan.__table__, LoanHold.__table__
     held_until = (
-        select(func.max(LoanHold.expires_at))
-        .where(LoanHold.loan_id == Loan.loan_id, LoanHold.released_at.is_(None), LoanHold.expires_at > now)
+        select(func.max(holds.c.expires_at))
+        .where(holds.c.loan_id == loans.c.loan_id, holds.c.released_at.is_(None))
+        .where(holds.c.expires_at > bindparam("now", type_=Aware))
         .scalar_subquery()
     )
-    rows = await session.execute(select(*Loan.__table__.c, held_until.label("held_until")).where(Loan.loan_id.in_(loan_ids)))
-    return {row.loan_id: _loan_state(row) for row in rows}
+    ids = bindparam("ids", type_=ARRAY(Text))
+    return select(*loans.c, held_until.label("held_until")).where(loans.c.loan_id == any_(ids))
+
+
+LOANS_OF = _loans_statement()
 
 
 def _loan_state(row) -> LoanState:
@@ -291,9 +334,14 @@ async def recheck_held(session: AsyncSession, loan_id: str, now: datetime) -> No
 
 
 async def preferences_of(session: AsyncSession, borrower_ids: set[str]) -> dict[str, Preferences]:
-    statement = select(*ContactPreferences.__table__.c).where(ContactPreferences.borrower_id.in_(borrower_ids))
-    rows = await session.execute(statement)
+    rows = await session.execute(PREFERENCES_OF, {"ids": list(borrower_ids)})
     return {row.borrower_id: _preferences(row) for row in rows}
+
+
+_preferences_table = ContactPreferences.__table__
+PREFERENCES_OF = select(*_preferences_table.c).where(
+    _preferences_table.c.borrower_id == any_(bindparam("ids", type_=ARRAY(Text)))
+)
 
 
 def _preferences(row) -> Preferences:
@@ -302,10 +350,9 @@ def _preferences(row) -> Preferences:
 
 
 async def recent_contacts(session: AsyncSession, borrower_ids: set[str], since: datetime) -> dict[str, list[PastContact]]:
-    statement = select(ContactAttempt.borrower_id, ContactAttempt.channel, ContactAttempt.occurred_at, ContactAttempt.outcome)
-    statement = statement.where(ContactAttempt.borrower_id.in_(borrower_ids), ContactAttempt.occurred_at >= since)
     found: dict[str, list[PastContact]] = {}
-    for borrower_id, channel, occurred_at, outcome in await session.execute(statement):
+    rows = await session.execute(RECENT_CONTACTS, {"ids": list(borrower_ids), "since": since})
+    for borrower_id, channel, occurred_at, outcome in rows:
         found.setdefault(borrower_id, []).append(PastContact(channel, occurred_at, outcome))
     # Agents' calls count too: the caps are the borrower's across the platform, not this service's.
     for borrower_id, contacts in (await agent_contacts(session, borrower_ids, since)).items():
@@ -313,18 +360,27 @@ async def recent_contacts(session: AsyncSession, borrower_ids: set[str], since: 
     return found
 
 
+_attempts = ContactAttempt.__table__
+RECENT_CONTACTS = select(_attempts.c.borrower_id, _attempts.c.channel, _attempts.c.occurred_at, _attempts.c.outcome).where(
+    _attempts.c.borrower_id == any_(bindparam("ids", type_=ARRAY(Text))),
+    _attempts.c.occurred_at >= bindparam("since", type_=Aware),
+)
+
+
 async def pin_to_provider(session: AsyncSession, reminder_ids: list[str], provider: str, lease_until: datetime) -> set[str]:
     """Record that these reminders are about to go to `provider`, where this dispatcher still holds them;
     returns those. Once committed, a crash or a lost answer leaves each one pinned to that provider."""
-    statement = (
-        update(Reminder)
-        .where(Reminder.reminder_id == any_(bindparam("ids", reminder_ids, type_=ARRAY(Text))))
-        .where(Reminder.status == PENDING, Reminder.lease_until == lease_until)
-        .values(pinned_provider=provider)
-        .returning(Reminder.reminder_id)
-    )
-    result = await session.execute(statement, execution_options={"synchronize_session": False})
-    return set(result.scalars())
+    values = {"ids": reminder_ids, "to_provider": provider, "pending": PENDING, "lease": lease_until}
+    return set((await session.execute(PIN_TO_PROVIDER, values)).scalars())
+
+
+PIN_TO_PROVIDER = (
+    update(_reminders)
+    .where(_reminders.c.reminder_id == any_(bindparam("ids", type_=ARRAY(Text))))
+    .where(_reminders.c.status == bindparam("pending"), _reminders.c.lease_until == bindparam("lease", type_=Aware))
+    .values(pinned_provider=bindparam("to_provider"))
+    .returning(_reminders.c.reminder_id)
+)
 
 
 class HeldReminder(SimpleNamespace):
@@ -340,20 +396,31 @@ RECORDED_COLUMNS = (
 
 async def still_held(session: AsyncSession, reminder_ids: list[str], lease_until: datetime) -> list[HeldReminder]:
     """The claimed reminders this dispatcher still holds, locked; one whose lease ran out is another's now."""
-    statement = (
-        select(*Reminder.__table__.c)
-        .where(Reminder.reminder_id.in_(reminder_ids), Reminder.status == PENDING, Reminder.lease_until == lease_until)
-        .with_for_update()
-    )
-    return [HeldReminder(**row._mapping) for row in await session.execute(statement)]
+    rows = await session.execute(STILL_HELD, {"ids": reminder_ids, "pending": PENDING, "lease_until": lease_until})
+    return [HeldReminder(**row._mapping) for row in rows]
+
+
+STILL_HELD = (
+    select(*_reminders.c)
+    .where(_reminders.c.reminder_id == any_(bindparam("ids", type_=ARRAY(Text))))
+    .where(_reminders.c.status == bindparam("pending"), _reminders.c.lease_until == bindparam("lease_until", type_=Aware))
+    .with_for_update()
+)
 
 
 async def save_held(session: AsyncSession, reminders: list[HeldReminder]) -> None:
-    """Write the recorded outcomes back: one statement, executed for every reminder of the batch."""
-    if not reminders:
-        return
-    table = Reminder.__table__
-    statement = update(table).where(table.c.reminder_id == bindparam("key"))
-    statement = statement.values({column: bindparam(column) for column in RECORDED_COLUMNS})
-    rows = [{"key": r.reminder_id, **{column: getattr(r, column) for column in RECORDED_COLUMNS}} for r in reminders]
-    await session.execute(statement, rows)
+    """Write the recorded outcomes back: one statement, the rows as one JSON parameter (see `as_json`)."""
+    if reminders:
+        rows = [{"key": r.reminder_id, **{column: getattr(r, column) for column in RECORDED_COLUMNS}} for r in reminders]
+        await session.execute(SAVE_HELD, {"rows": as_json(rows)})
+
+
+SAVE_HELD = text(
+    "UPDATE notification.reminders AS r SET channel = u.channel, status = u.status, reason = u.reason,"
+    " attempts = u.attempts, next_attempt_at = u.next_attempt_at, lease_until = u.lease_until, provider = u.provider,"
+    " provider_message_id = u.provider_message_id, pinned_provider = u.pinned_provider, sent_at = u.sent_at,"
+    " updated_at = u.updated_at FROM json_to_recordset(CAST(:rows AS text)::json) AS u(key text, channel text,"
+    " status text, reason text, attempts integer, next_attempt_at timestamptz, lease_until timestamptz, provider text,"
+    " provider_message_id text, pinned_provider text, sent_at timestamptz, updated_at timestamptz)"
+    " WHERE r.reminder_id = u.key"
+)

@@ -1,19 +1,47 @@
 """Borrower contact data as the service may show it: masked everywhere outside the send itself."""
 
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from dunning_notification.domain.guard import Preferences
 
 
-@dataclass(frozen=True)
+def _as_is(value):
+    return value
+
+
 class Contact:
-    borrower_id: str
-    name: str
-    phone: str | None
-    email: str | None
-    locale: str
-    timezone: str
-    region: str
+    """One borrower's entry in the contact book. `reveal` turns a stored name, phone or e-mail into its
+    text the first time it is read (the contact book keeps them encrypted): a message needs its channel's
+    address and, mostly, the name, so the other fields are never decrypted."""
+
+    __slots__ = ("borrower_id", "locale", "timezone", "region", "_stored", "_revealed", "_reveal")
+
+    def __init__(
+        self, borrower_id: str, name, phone, email, locale: str, timezone: str, region: str,
+        *, reveal: Callable[[object], str | None] = _as_is,
+    ) -> None:
+        self.borrower_id, self.locale, self.timezone, self.region = borrower_id, locale, timezone, region
+        self._stored = {"name": name, "phone": phone, "email": email}
+        self._revealed: dict[str, str | None] = {}
+        self._reveal = reveal
+
+    @property
+    def name(self) -> str:
+        return self._field("name") or ""
+
+    @property
+    def phone(self) -> str | None:
+        return self._field("phone")
+
+    @property
+    def email(self) -> str | None:
+        return self._field("email")
+
+    def _field(self, key: str) -> str | None:
+        if key not in self._revealed:
+            stored = self._stored[key]
+            self._revealed[key] = None if stored is None else self._reveal(stored)
+        return self._revealed[key]
 
     def address_for(self, channel: str) -> str | None:
         """Where a message of `channel` goes; only the borrower's own data, never a third party's."""

@@ -42,7 +42,7 @@ async def delivery_receipt(provider: Annotated[str, Path(max_length=64, pattern=
     _authenticate(request, body)
     receipt = _parse(provider, body)
     async with request.app.state.runtime.uow() as uow:
-        await on_delivery_receipt(uow, receipt)
+        await on_delivery_receipt(uow, receipt, source=request.app.state.settings.source)
         await uow.commit()
     return Response(status_code=204)
 
