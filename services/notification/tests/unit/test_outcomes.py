@@ -120,3 +120,11 @@ def emitted_after(held: HeldReminder, failure: DeliveryFailed) -> list:
     uow = FakeUnitOfWork()
     OutcomeRecorder(settings(), uow).record(held, Send(OutboundMessage("rem-1", "sms", "13812345678", "hello"), "CN"), failure, NOW)
     return uow.emitted
+
+
+def test_a_provider_refusal_whose_text_holds_a_nul_is_recorded_without_it():
+    # PostgreSQL's text and jsonb refuse NUL: kept, it would fail the recording of the whole round.
+    held = reminder(pinned_provider=None)
+    refusal = DeliveryFailed("provider refused (400): bad\x00number", retryable=False, provider="devprovider", answered=True)
+    [(kind, event)] = emitted_after(held, refusal)
+    assert held.status == "failed" and held.reason == event.reason == "provider refused (400): badnumber"

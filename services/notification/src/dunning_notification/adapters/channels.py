@@ -43,6 +43,9 @@ class DeliveryFailed(Exception):
         self, reason: str, *, retryable: bool, provider: str | None = None, maybe_accepted: bool = False,
         answered: bool = False, called: bool = True,
     ) -> None:
+        # The text may come from the provider: a NUL in it, which PostgreSQL's text and jsonb refuse, would
+        # fail the recording of the whole round it was decided in.
+        reason = reason.replace("\x00", "")
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
