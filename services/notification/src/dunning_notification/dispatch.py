@@ -9,8 +9,10 @@ messages of a channel whose provider has a batch API travel up to 100 to a reque
 
 The pin is committed before a request leaves: from then on the message may be at that provider, so a crash
 or a lost answer leaves the reminder pinned to it, and the next dispatcher asks that provider again (same
-reference, the provider answers with the message it holds) without consulting the guard: the contact, if
-any, was made when the guard allowed it, and a cure or expiry since must not turn it into `suppressed`."""
+reference, the provider answers with the message it holds): the contact, if any, was made when the guard
+allowed it, and a cure or expiry since must not turn it into `suppressed`. But the request may never have
+left before a kill, and then a re-send is a first contact: one the guard would now refuse (an opt-out, a
+cure, a hold, its expiry) is not re-sent, its provider is asked whether it holds the reference instead."""
 
 import asyncio
 import logging
@@ -22,7 +24,7 @@ from functools import partial
 from dunning_messaging.uow import UnitOfWork
 from dunning_notification.adapters import repository
 from dunning_notification.adapters.repository import ClaimedReminder
-from dunning_notification.adapters.channels import ChannelRouter, OutboundMessage, Receipt
+from dunning_notification.adapters.channels import ChannelRouter, DeliveryFailed, OutboundMessage, Receipt
 from dunning_notification.adapters.vault import ContactVault
 from dunning_notification.config import Settings
 from dunning_notification.domain import guard
@@ -32,7 +34,7 @@ from dunning_notification.domain.reminders import SENT, LoanFigures, LoanState, 
 from dunning_notification.domain.templates import TemplateCatalogue, UnknownTemplate
 from dunning_notification.metrics import PROVIDER_LATENCY
 from dunning_notification.outcomes import OutcomeRecorder
-from dunning_notification.plans import Expire, Fail, Outcome, Plan, Refuse, Send, Wait
+from dunning_notification.plans import Expire, Fail, LookUp, NotHeld, Outcome, Plan, Refuse, Send, Wait
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,19 @@ def _cured(reminder: ClaimedReminder, loan: LoanState) -> bool:
     """Whether the loan's cure stops this reminder: only those of the cured episode, not what comes after."""
     cure = loan.clearance
     return cure is not None and cure.covers(reminder.case_id, reminder.requested_at, reminder.not_before)
+
+
+def _standing_refusal(
+    reminder: ClaimedReminder, channel: str, contact: Contact, preferences: guard.Preferences, loan: LoanState, now: datetime
+) -> Refuse | Expire | None:
+    """What the guard would refuse a fresh reminder for, the window and the caps aside, or its expiry."""
+    if now >= reminder.expires_at:
+        return Expire()
+    request = guard.ContactRequest(
+        channel, contact.timezone, contact.region, preferences, loan_cleared=_cured(reminder, loan), case_held_until=loan.held_until
+    )
+    verdict = guard.standing_refusal(request, now)
+    return Refuse(verdict, contact.region) if verdict is not None else None
 
 
 class Dispatcher:
@@ -112,7 +127,8 @@ class Dispatcher:
 
     async def complete(self, round_: Round) -> None:
         """Send what was planned and record every outcome; no transaction is open during the calls."""
-        outcomes = await self._send_all(round_.plans, round_.lease_until)
+        sent, looked_up = await asyncio.gather(self._send_all(round_.plans, round_.lease_until), self._look_up_all(round_.plans))
+        outcomes = sent | looked_up
         await self._record_all(round_.plans, outcomes, round_.lease_until)
 
     async def _plan_all(self, claimed: list[ClaimedReminder], now: datetime) -> dict[str, Plan]:
@@ -154,13 +170,23 @@ class Dispatcher:
         if not address or not self._channels.supports(channel):
             return Fail(f"no {channel} address or provider for the borrower", contact.region)
         loan = batch.loans.get(reminder.loan_id, LoanState(LoanFigures()))
-        # A pinned reminder is an answer still owed by its provider, not a new contact: the guard had its say,
-        # but for the contact window: if the request never left before a kill, the re-send is the first contact.
         if reminder.pinned_provider:
-            closed = guard.quiet_hours(guard.ContactRequest(channel, contact.timezone, contact.region), now)
-            return Wait(closed.retry_at, closed.rule) if closed else self._compose(reminder, channel, contact, loan.figures, address)
+            return self._settle_pinned(reminder, channel, contact, preferences, loan, address, now)
         refused = self._refused(reminder, channel, contact, preferences, loan, batch, now)
         return refused or self._compose(reminder, channel, contact, loan.figures, address)
+
+    def _settle_pinned(
+        self, reminder: ClaimedReminder, channel: str, contact: Contact, preferences: guard.Preferences, loan: LoanState,
+        address: str, now: datetime,
+    ) -> Plan:
+        """A pinned reminder is an answer still owed by its provider, not a new contact, so the caps (which
+        counted it) stay out. If the request never left before a kill, a re-send is the first contact: one
+        the guard would now refuse is asked about instead, and a re-send keeps the contact window."""
+        refusal = _standing_refusal(reminder, channel, contact, preferences, loan, now)
+        if refusal is not None and self._channels.can_look_up(channel, reminder.pinned_provider):
+            return LookUp(channel, reminder.reminder_id, reminder.pinned_provider, refusal, contact.region)
+        closed = guard.quiet_hours(guard.ContactRequest(channel, contact.timezone, contact.region), now)
+        return Wait(closed.retry_at, closed.rule) if closed else self._compose(reminder, channel, contact, loan.figures, address)
 
     @staticmethod
     def _refused(
@@ -206,6 +232,19 @@ class Dispatcher:
             outcomes |= found
         return outcomes
 
+    async def _look_up_all(self, plans: dict[str, Plan]) -> dict[str, Outcome]:
+        lookups = [plan for plan in plans.values() if isinstance(plan, LookUp)]
+        answers = await asyncio.gather(*(self._look_up(plan) for plan in lookups))
+        return {plan.reference: answer for plan, answer in zip(lookups, answers, strict=True)}
+
+    async def _look_up(self, plan: LookUp) -> Outcome:
+        async with self._slots:
+            try:
+                found = await self._channels.lookup(plan.channel, plan.reference, plan.provider)
+            except DeliveryFailed as failure:
+                return failure
+        return found or NotHeld()
+
     def _jobs(self, sends: list[Send]) -> list[tuple[str, str | None, list[OutboundMessage]]]:
         # A pinned reminder may go only to its provider: it travels apart from the others.
         groups: dict[tuple[str, str | None], list[OutboundMessage]] = {}
@@ -230,7 +269,11 @@ class Dispatcher:
 
     async def _pin(self, lease_until: datetime, provider: str, messages: list[OutboundMessage]) -> list[OutboundMessage]:
         """Make the attempt durable before the request leaves; a reminder whose lease ran out (another
-        dispatcher's now, perhaps refused by the guard there) must not go out from here."""
+        dispatcher's now, perhaps refused by the guard there) must not go out from here. Nor may one whose
+        lease ends before the call surely has: the next dispatcher could ask the provider about it, hear
+        "not held" and refuse it while this request is still on its way."""
+        if self._runtime.clock.now() + timedelta(seconds=2 * self._settings.provider_timeout_s) >= lease_until:
+            return []
         async with self._runtime.uow() as uow:
             held = await repository.pin_to_provider(uow.session, [m.reference for m in messages], provider, lease_until)
             await uow.commit()

@@ -12,7 +12,7 @@ from dunning_notification.domain import guard
 from dunning_notification.domain.reminders import FAILED, SENT, SUPPRESSED, deferral, retry_after_failure
 from dunning_notification.handlers import attempt_row
 from dunning_notification.metrics import PROVIDER_UNANSWERED, REMINDER_OUTCOMES, SUPPRESSIONS
-from dunning_notification.plans import Expire, Fail, Outcome, Plan, Refuse, Send, Wait
+from dunning_notification.plans import Expire, Fail, LookUp, NotHeld, Outcome, Plan, Refuse, Send, Wait
 from dunning_notification.reports import report
 
 
@@ -54,6 +54,25 @@ class OutcomeRecorder:
                 # The borrower's preferred channel may have stood in for one they refused.
                 reminder.channel = message.channel
                 self._sent_or_failed(reminder, outcome, region, now, pinned)
+            case LookUp() if outcome is None:
+                pass
+            case LookUp():
+                self._looked_up(reminder, plan, outcome, now)
+
+    def _looked_up(self, reminder: HeldReminder, plan: LookUp, outcome: Outcome, now: datetime) -> None:
+        """The provider's word on a pinned reminder the guard would now refuse: it holds the message (the
+        borrower has it: `sent`), it does not (the request never reached it: nobody was contacted, the pin is
+        lifted and the refusal applies), or no word yet (pending, asked again later)."""
+        if isinstance(outcome, NotHeld):
+            reminder.pinned_provider = None
+            if isinstance(plan.refusal, Expire):
+                # Its waits while pinned were never announced, so its end is, whatever held it back.
+                return self._finish(reminder, FAILED, now, reason=f"expired before it could be sent ({reminder.reason or 'due'})")
+            return self.record(reminder, plan.refusal, None, now)
+        if isinstance(outcome, Receipt):
+            return self._sent_or_failed(reminder, outcome, plan.region, now, plan.provider)
+        reminder.attempts += 1
+        self._await_confirmation(reminder, outcome, now)
 
     def _expire(self, reminder: HeldReminder, now: datetime) -> None:
         # Expired while a rule held it back: it stays a suppression, reported with that rule.

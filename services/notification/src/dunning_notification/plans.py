@@ -37,5 +37,22 @@ class Expire:
     pass
 
 
-Plan = Send | Refuse | Fail | Wait | Expire
-Outcome = Receipt | DeliveryFailed | None
+@dataclass(frozen=True)
+class LookUp:
+    """A pinned reminder the guard would now refuse: its provider is asked whether the request ever reached
+    it. If so the borrower has it (`sent`); if not nobody was contacted and `refusal` applies."""
+
+    channel: str
+    reference: str
+    provider: str
+    refusal: Refuse | Expire
+    region: str
+
+
+@dataclass(frozen=True)
+class NotHeld:
+    """A provider's answer to a lookup: it holds no message under the reference."""
+
+
+Plan = Send | Refuse | Fail | Wait | Expire | LookUp
+Outcome = Receipt | DeliveryFailed | NotHeld | None

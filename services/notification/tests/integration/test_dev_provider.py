@@ -119,3 +119,13 @@ async def test_the_provider_process_stops_cleanly_on_sigterm():
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_a_message_is_found_by_its_reference_and_an_unknown_reference_is_answered_404_naming_it(client):
+    sent = await client.post("/voice/calls", json={"to": "13812345678", "script": "hi", "reference": "v-9"})
+    found = await client.get("/voice/calls/v-9")
+    missing = await client.get("/sms/messages/never-sent")
+    assert (found.status_code, found.json()) == (200, {"reference": "v-9", "id": sent.json()["id"], "status": "accepted"})
+    assert (missing.status_code, missing.json()["reference"]) == (404, "never-sent")
+    [record] = (await client.get("/records", params={"reference": "v-9"})).json()["items"]
+    assert record["calls"] == 1, "a lookup is not a send"

@@ -1,5 +1,6 @@
 """A reminder that may have reached its provider settles with that provider: the attempt is on record before
-the request leaves, a cure meanwhile does not turn it into `suppressed`, and a provider that never answers
+the request leaves, a cure meanwhile does not turn it into `suppressed` if the provider has it, one the guard
+would now refuse is asked about at its provider rather than sent again, and a provider that never answers
 ends it `failed` a bounded time after its expiry."""
 
 from datetime import UTC, datetime, timedelta
@@ -46,13 +47,24 @@ async def killed_after_the_provider_call(service, reminder_id: str) -> dict:
     """What a dispatcher killed between the provider's answer and its record leaves behind: the provider
     holds the message, the reminder is pinned to it, pending, its lease run out."""
     record, _ = service.provider.state.accept("sms", reminder_id, "13812345678", {"body": "您的借款已逾期"})
+    await killed_after_the_pin(service, reminder_id)
+    return record
+
+
+async def killed_after_the_pin(service, reminder_id: str) -> None:
+    """What a dispatcher killed after committing the pin, before its request left, leaves behind."""
     await query(
         service,
         "UPDATE notification.reminders SET pinned_provider = 'devprovider', lease_until = $2 WHERE reminder_id = $1",
         reminder_id,
         service.clock.now() - timedelta(minutes=1),
     )
-    return record
+
+
+async def opt_out_of_texts(service, borrower_id: str) -> None:
+    path = f"/v1/borrowers/{borrower_id}/contact-preferences"
+    response = await service.api.put(path, json={"opted_out": ["sms"]}, headers=service.auth)
+    assert response.status_code == 200
 
 
 async def test_a_reminder_the_provider_got_before_a_kill_is_recorded_sent_even_though_the_loan_was_cured_since(notification):
@@ -67,9 +79,49 @@ async def test_a_reminder_the_provider_got_before_a_kill_is_recorded_sent_even_t
     reminder = await notification.reminder_when(loan_id, lambda r: r["status"] != "pending", "the settled reminder")
 
     assert (reminder["status"], reminder["provider_message_id"]) == ("sent", record["id"])
-    assert len(notification.provider.state.find(None, None, reminder_id)) == 1 and record["calls"] == 2
+    assert len(notification.provider.state.find(None, None, reminder_id)) == 1
+    assert record["calls"] == 1, "asked about at the provider, not sent again"
     events = await notification.events_when(reminder_id, lambda found: found, "the ReminderSent event")
     assert [event["status"] for event in events] == ["sent"], "never reported suppressed: the borrower has it"
+
+
+async def test_a_borrower_who_opted_out_after_a_pin_the_provider_never_got_is_not_contacted(notification):
+    loan_id, borrower_id = await booked(notification)
+    later = notification.clock.now() + timedelta(hours=1)
+    reminder_id = await requested(notification, loan_id, borrower_id, not_before=later)
+    await notification.reminder_when(loan_id, lambda r: r["status"] == "pending", "the reminder to be stored")
+    await killed_after_the_pin(notification, reminder_id)
+    await opt_out_of_texts(notification, borrower_id)
+
+    notification.clock.set(later)
+    reminder = await notification.reminder_when(loan_id, lambda r: r["status"] != "pending", "the settled reminder")
+
+    assert (reminder["status"], reminder["reason"]) == ("suppressed", "opt_out")
+    assert notification.provider.state.find(None, None, reminder_id) == []
+    row = await query(notification, "SELECT pinned_provider FROM notification.reminders WHERE reminder_id = $1", reminder_id)
+    assert row["pinned_provider"] is None, "the provider never had it: the pin is lifted"
+    events = await notification.events_when(reminder_id, lambda found: found, "the ReminderSent event")
+    assert [(event["status"], event["reason"]) for event in events] == [("suppressed", "opt_out")]
+
+
+async def test_a_pinned_reminder_the_guard_would_refuse_stays_pending_while_its_provider_does_not_answer_the_lookup(
+    notification,
+):
+    loan_id, borrower_id = await booked(notification)
+    later = notification.clock.now() + timedelta(hours=1)
+    reminder_id = await requested(notification, loan_id, borrower_id, not_before=later)
+    await notification.reminder_when(loan_id, lambda r: r["status"] == "pending", "the reminder to be stored")
+    await killed_after_the_pin(notification, reminder_id)
+    await opt_out_of_texts(notification, borrower_id)
+    notification.provider.state.faults["sms"] = [Fault("timeout", 100, delay_s=2.0)]
+
+    notification.clock.set(later)
+    reminder = await notification.reminder_when(loan_id, lambda r: r["attempts"] >= 1, "the unanswered lookup")
+
+    assert (reminder["status"], reminder["reason"]) == ("pending", "provider lookup unanswered: ReadTimeout")
+    assert notification.provider.state.find(None, None, reminder_id) == []
+    row = await query(notification, "SELECT pinned_provider FROM notification.reminders WHERE reminder_id = $1", reminder_id)
+    assert row["pinned_provider"] == "devprovider", "still asked again later, at that provider alone"
 
 
 async def test_a_pinned_reminder_whose_request_may_never_have_left_is_re_sent_only_inside_the_contact_window(notification):

@@ -4,7 +4,9 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from dunning_notification.domain.guard import Allowed, ContactRequest, History, Preferences, Suppressed, check, day_bounds
+from dunning_notification.domain.guard import (
+    Allowed, ContactRequest, History, Preferences, Suppressed, check, day_bounds, standing_refusal,
+)
 from dunning_notification.domain.reminders import Clearance, deferral
 
 SHANGHAI = "Asia/Shanghai"
@@ -154,3 +156,11 @@ def test_a_cure_covers_the_cured_cases_and_what_was_planned_before_it_but_not_th
     assert cure.covers("case-9", cured_at, cured_at), "requested by the time of the cure"
     assert not cure.covers("case-9", later, later), "a case opened after the cure"
     assert not cure.covers("pre-due:loan-1", cured_at - timedelta(days=1), cured_at), "about what falls due next"
+
+
+def test_what_a_settling_re_send_must_honour_is_the_borrowers_and_the_loans_refusals_not_the_hour_or_the_caps():
+    night = at("2026-11-27T23:00", SHANGHAI)
+    capped = History(attempts_today=99)
+    assert standing_refusal(sms(history=capped), night) is None
+    assert standing_refusal(sms(preferences=Preferences(opted_out=frozenset({"sms"})), history=capped), night) == Suppressed("opt_out", None)
+    assert standing_refusal(sms(loan_cleared=True), night) == Suppressed("loan_cleared", None)

@@ -11,7 +11,8 @@ from dunning_notification.adapters.channels import DeliveryFailed, OutboundMessa
 from dunning_notification.adapters.repository import HeldReminder
 from dunning_notification.config import Settings
 from dunning_notification.outcomes import OutcomeRecorder
-from dunning_notification.plans import Send
+from dunning_notification.domain.guard import Suppressed
+from dunning_notification.plans import Expire, LookUp, NotHeld, Refuse, Send
 from dunning_platform.clock import FixedClock
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
@@ -128,3 +129,21 @@ def test_a_provider_refusal_whose_text_holds_a_nul_is_recorded_without_it():
     refusal = DeliveryFailed("provider refused (400): bad\x00number", retryable=False, provider="devprovider", answered=True)
     [(kind, event)] = emitted_after(held, refusal)
     assert held.status == "failed" and held.reason == event.reason == "provider refused (400): badnumber"
+
+
+def test_a_pinned_reminder_held_back_by_a_case_hold_its_provider_never_got_is_unpinned_and_waits_for_the_hold_to_end():
+    held, until = reminder(attempts=0), NOW + timedelta(minutes=30)
+    plan = LookUp("sms", "rem-1", "devprovider", Refuse(Suppressed("case_hold", until), "CN"), "CN")
+    uow = FakeUnitOfWork()
+    OutcomeRecorder(settings(), uow).record(held, plan, NotHeld(), NOW)
+    assert (held.status, held.reason, held.next_attempt_at, held.pinned_provider) == ("pending", "case_hold", until, None)
+    assert [(kind, event.status) for kind, event in uow.emitted] == [("ReminderSent", "suppressed")]
+
+
+def test_a_pinned_reminder_that_waited_out_its_life_and_never_reached_its_provider_ends_failed_and_says_so():
+    # Waits of a pinned reminder (the contact window) are not announced: its end must be.
+    held = reminder(attempts=0, reason="cn.quiet_hours", expires_at=NOW - timedelta(minutes=1))
+    uow = FakeUnitOfWork()
+    OutcomeRecorder(settings(), uow).record(held, LookUp("sms", "rem-1", "devprovider", Expire(), "CN"), NotHeld(), NOW)
+    assert (held.status, held.pinned_provider) == ("failed", None)
+    assert [(event.status, event.reason) for _, event in uow.emitted] == [("failed", "expired before it could be sent (cn.quiet_hours)")]

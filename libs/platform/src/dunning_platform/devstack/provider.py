@@ -13,6 +13,11 @@ SMS and push also take batches (`POST /sms/batches`, `POST /push/batches`: `{"me
 "code": 201 | 200 | 4xx | 5xx, "id", "status", "duplicate"} | {"reference", "code", "error"}]}`. Each
 message is idempotent by its reference and draws its own fault.
 
+A message can be looked up by its reference, as a caller that lost an answer asks a real provider whether
+its request arrived: `GET /sms/messages/{reference}`, `/push/messages/{reference}`, `/voice/calls/{reference}`,
+`/letters/{reference}` answer 200 `{"reference", "id", "status"}`, or 404 `{"reference", "error"}` when no
+message carries it. A lookup draws the channel's next fault like any call.
+
 Run: python -m dunning_platform.devstack.provider --host 127.0.0.1 --port 8009 --smtp-port 8025
 """
 
@@ -292,6 +297,35 @@ def create_provider_app(state: ProviderState | None = None, receipts: ReceiptSen
     @app.post("/letters", status_code=201)
     async def post_letter(body: LetterIn, idempotency_key: str | None = Header(default=None)) -> Response:
         return await accept("letter", body, idempotency_key, body.to)
+
+    async def look_up(channel: str, reference: str) -> Response:
+        fault = state.next_fault(channel)
+        if fault and fault.mode == "timeout":
+            await asyncio.sleep(fault.delay_s)
+            return JSONResponse({"error": "gateway timeout"}, status_code=504)
+        if fault and fault.mode in _REFUSALS:
+            return JSONResponse({"error": f"injected fault: {fault.mode}"}, status_code=_REFUSALS[fault.mode])
+        # As a re-send would be answered: the key names one message of the account, whatever its channel.
+        record = state.by_key.get(reference)
+        if record is None:
+            return JSONResponse({"reference": reference, "error": "no message with this reference"}, status_code=404)
+        return JSONResponse({"reference": reference, "id": record["id"], "status": "accepted"})
+
+    @app.get("/sms/messages/{reference}")
+    async def sms_message(reference: str) -> Response:
+        return await look_up("sms", reference)
+
+    @app.get("/push/messages/{reference}")
+    async def push_message(reference: str) -> Response:
+        return await look_up("push", reference)
+
+    @app.get("/voice/calls/{reference}")
+    async def voice_call(reference: str) -> Response:
+        return await look_up("voice", reference)
+
+    @app.get("/letters/{reference}")
+    async def letter(reference: str) -> Response:
+        return await look_up("letter", reference)
 
     @app.get("/records")
     async def records(

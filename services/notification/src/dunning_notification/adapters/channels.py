@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Protocol
+from urllib.parse import quote
 
 import aiosmtplib
 import httpx
@@ -127,6 +128,19 @@ class HttpProviderChannel:
             return [failure] * len(messages)
         return [self._settle(answer) for answer in response.json()["results"]]
 
+    async def lookup(self, reference: str) -> Receipt | None:
+        """The message the provider holds under `reference`, or None when it says it has none (the request
+        never reached it). No answer, or any other one, raises: only the provider's word settles it."""
+        try:
+            response = await self._client.get(f"{self._path}/{quote(reference, safe='')}")
+        except httpx.TransportError as error:
+            raise self._failed(f"provider lookup unanswered: {type(error).__name__}", retryable=True) from None
+        if response.status_code == 200:
+            return Receipt(self._provider, str(response.json()["id"]))
+        if _names_no_message(response, reference):
+            return None
+        raise self._failed(f"provider lookup answered {response.status_code}", retryable=True, answered=True)
+
     def _message(self, message: OutboundMessage) -> dict:
         return {**self._body(message), "reference": message.reference, **self._callback}
 
@@ -161,6 +175,14 @@ class HttpProviderChannel:
 
     def _failed(self, reason: str, **kind) -> DeliveryFailed:
         return DeliveryFailed(reason, provider=self._provider, **kind)
+
+
+def _names_no_message(response: httpx.Response, reference: str) -> bool:
+    # A bare 404 may be a wrong path or a proxy; only the provider's own answer about this reference counts.
+    try:
+        return response.status_code == 404 and response.json().get("reference") == reference
+    except ValueError:
+        return False
 
 
 def _json(answer: httpx.Response | dict) -> dict:
@@ -276,6 +298,22 @@ class FailoverChannel:
         _tell_breaker(route, results)
         return passed_on
 
+    def can_look_up(self, provider: str) -> bool:
+        return any(route.name == provider and hasattr(route.adapter, "lookup") for route in self._routes)
+
+    async def lookup(self, reference: str, provider: str) -> Receipt | None:
+        """Ask `provider` whether it holds the message; raises DeliveryFailed when it gives no answer."""
+        route = next(route for route in self._routes if route.name == provider)
+        if not route.breaker.allows():
+            raise _circuit_open(route)
+        try:
+            found = await route.adapter.lookup(reference)
+        except DeliveryFailed:
+            route.breaker.failed()
+            raise
+        route.breaker.succeeded()
+        return found
+
     def _candidates(self, pinned: str | None) -> list[Route]:
         if pinned is None:
             return self._routes
@@ -307,6 +345,14 @@ class ChannelRouter:
         if channel is None:
             raise DeliveryFailed(f"no provider configured for {message.channel}", retryable=False)
         return await channel.send(message, pinned)
+
+    def can_look_up(self, channel: str, provider: str) -> bool:
+        """Whether `provider` of `channel` can say if it holds a message (SMTP cannot)."""
+        found = self._channels.get(channel)
+        return found is not None and found.can_look_up(provider)
+
+    async def lookup(self, channel: str, reference: str, provider: str) -> Receipt | None:
+        return await self._channels[channel].lookup(reference, provider)
 
     def batch_max(self, channel: str) -> int:
         found = self._channels.get(channel)

@@ -81,6 +81,17 @@ def check(request: ContactRequest, now: datetime) -> Verdict:
     return Allowed()
 
 
+def standing_refusal(request: ContactRequest, now: datetime) -> Suppressed | None:
+    """The first rule that refuses the borrower or the loan itself (a cure, an opt-out, a hold), leaving out
+    the window and the caps: what a settling re-send must still honour, since the provider may never have
+    got the first request, though that attempt was already counted."""
+    for rule in STANDING_RULES:
+        verdict = rule(request, now)
+        if verdict is not None:
+            return verdict
+    return None
+
+
 def _loan_cleared(request: ContactRequest, now: datetime) -> Suppressed | None:
     return Suppressed("loan_cleared", None) if request.loan_cleared else None
 
@@ -154,13 +165,11 @@ def _after_conversation(request: ContactRequest, now: datetime) -> Suppressed | 
     return Suppressed(f"{request.jurisdiction.code.lower()}.after_conversation", talked + timedelta(days=days))
 
 
+STANDING_RULES: tuple[Rule, ...] = (_loan_cleared, _do_not_contact, _opt_out, _hold, _case_hold)
+
 # Final refusals first, so a reminder that can never go is not deferred for a passing reason.
 RULES: tuple[Rule, ...] = (
-    _loan_cleared,
-    _do_not_contact,
-    _opt_out,
-    _hold,
-    _case_hold,
+    *STANDING_RULES,
     _quiet_hours,
     _contact_hours,
     _daily_attempts,
