@@ -77,9 +77,12 @@ async def on_delivery_receipt(uow: UnitOfWork, receipt: DeliveryReceipt, *, sour
     REMINDER_OUTCOMES.labels(reminder.channel, status).inc()
     outcome = DELIVERED if status == DELIVERED else UNDELIVERED
     region = await repository.region_of(uow.session, reminder.borrower_id)
-    attempt = attempt_row(reminder, receipt.occurred_at or now, region, outcome, reason=receipt.reason, provider=receipt.provider)
+    # The provider's clock may run ahead of ours: a contact dated in our future would land on the borrower's
+    # next day and slip past that day's call caps. A receipt is never later than its arrival.
+    at = min(receipt.occurred_at, now) if receipt.occurred_at else now
+    attempt = attempt_row(reminder, at, region, outcome, reason=receipt.reason, provider=receipt.provider)
     await repository.add_attempts(uow.session, [attempt])
-    report(uow, reminder, status, receipt.occurred_at or now, source=source)
+    report(uow, reminder, status, at, source=source)
 
 
 def attempt_row(reminder, at: datetime, region: str, outcome: str, **details) -> dict:
