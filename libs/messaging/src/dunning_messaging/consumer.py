@@ -1,6 +1,6 @@
 """Consumes bus events into a service: inbox dedupe, handler, outbox, commit, and only then the offset.
 
-A partition's batch is first applied in one transaction. If anything in it fails, it is split in halves
+A poll's records of one topic are first applied in one transaction. If anything in it fails, it is split in halves
 until the poison message stands alone; that one is retried, then dead-lettered, while its valid
 neighbours are applied."""
 
@@ -185,15 +185,25 @@ class EventConsumer:
             while not self._stopping and not self._restarting:
                 batch_size = self.spec.batch_size or self._settings.kafka_batch_size
                 batches = await consumer.getmany(timeout_ms=200, max_records=batch_size)
-                for partition, records in batches.items():
-                    await self.process(records)
-                    await self._tag(partition)
-                    # The offset moves only after the database commit: a crash here means a redelivery.
-                    await consumer.commit({partition: records[-1].offset + 1})
-                    self._record_lag(consumer, partition, records[-1].offset + 1)
+                if batches:
+                    await self._apply_poll(consumer, batches)
         finally:
             self._consumer = None  # its partitions are no longer this consumer's to report
             await consumer.stop()
+
+    async def _apply_poll(self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """A poll's records, a transaction per topic (each partition's records in their order), then every
+        partition's offset in one commit. A partition at a time cost a transaction and a broker round trip
+        each, and a poll under a trickle of events holds a few records of many partitions."""
+        for records in _by_topic(batches).values():
+            await self.process(records)
+        next_offsets = {partition: records[-1].offset + 1 for partition, records in batches.items()}
+        for partition in next_offsets:
+            await self._tag(partition)
+        # The offsets move only after the database commits: a crash before this means a redelivery.
+        await consumer.commit(next_offsets)
+        for partition, offset in next_offsets.items():
+            self._record_lag(consumer, partition, offset)
 
     async def on_assigned(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]) -> None:
         try:
@@ -374,6 +384,16 @@ class _CheckingOffsets(ConsumerRebalanceListener):
     async def on_partitions_assigned(self, assigned) -> None:
         if assigned:
             await self._owner.on_assigned(self._consumer, set(assigned))
+
+
+def _by_topic(batches: dict[TopicPartition, list[ConsumerRecord]]) -> dict[str, list[ConsumerRecord]]:
+    """The records of each topic, partition after partition: one partition's stay in their order, and
+    partitions hold different keys, so applying them together changes no key's order. One topic per
+    transaction, since the inbox claims a batch under its topic."""
+    by_topic: dict[str, list[ConsumerRecord]] = {}
+    for partition, records in batches.items():
+        by_topic.setdefault(partition.topic, []).extend(records)
+    return by_topic
 
 
 def _runs(deliveries: list[Delivery], handlers: dict) -> list[tuple[object, list[Delivery]]]:

@@ -38,12 +38,18 @@ class UnitOfWork:
         self._sealer = sealer or Sealer(None)
         self._signal = signal
         self._signals_after_commit: set[str] = set()
+        self._wrote_outbox = False
         self.clock = clock
         # Only when spans are recorded: otherwise the consumer just carries the trace context.
         self.tracing = tracing if tracing is not None and tracing.enabled else None
         self.session: AsyncSession
         self.emitted: list[CloudEvent] = []
         self._pending: list[tuple] = []  # outbox rows, columns in the order _outbox_statement reads them
+
+    @property
+    def source(self) -> str:
+        """The CloudEvent source stamped on what this unit of work emits (the service's settings.source)."""
+        return self._source
 
     async def __aenter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
@@ -98,14 +104,19 @@ class UnitOfWork:
             rows = to_json(pending, bytes_mode="hex").decode()
             await self.session.execute(_outbox_statement(self._tables.outbox), {"rows": rows})
 
+    def wrote_outbox(self) -> None:
+        """Outbox rows went in past `emit`/`publish` (e.g. by COPY): the relay is woken after the commit."""
+        self._wrote_outbox = True
+
     def signal_after_commit(self, name: str) -> None:
         """Wake this process's loop `name` (timers, dispatcher) once the work is visible to it."""
         self._signals_after_commit.add(name)
 
     async def commit(self) -> None:
-        published = bool(self._pending)
+        published = bool(self._pending) or self._wrote_outbox
         await self.flush()
         await self.session.commit()
+        self._wrote_outbox = False
         if published:
             self._on_publish()
         for name in self._signals_after_commit:
