@@ -13,6 +13,7 @@ from dunning_messaging import UnitOfWork
 from dunning_platform.tracing import current_trace_id
 from dunning_scheduler.adapters.orm import Case, HistoryEntry, LoanProfile, NewCase
 from dunning_scheduler.adapters.repository import BulkWriter, CaseRepository, LoanRepository, PolicyRepository, TimerRepository
+from dunning_scheduler.at_once import due_for_the_loop, fire_due_reminders
 from dunning_scheduler.domain.borrower import DEFAULT_CONTEXT, BorrowerContext
 from dunning_scheduler.domain.calendar import Calendar
 from dunning_scheduler.domain.decisions import Decision, StagePlanner, decide
@@ -40,6 +41,8 @@ class Writes:
     sent: dict[uuid.UUID, list[datetime]] = field(default_factory=dict)
     # Stage plans by what decides them (see `stage_planner`): the cases of a run mostly share them.
     plans: dict[tuple, Plan] = field(default_factory=dict)
+    # The history's description of each planned action, by the action's identity (see `described`).
+    descriptions: dict[int, tuple[PlannedAction, dict]] = field(default_factory=dict)
 
     def opened(self, case: NewCase) -> None:
         self.cases.append(case)
@@ -47,11 +50,13 @@ class Writes:
         self.sent[case.id] = []
 
     async def write(self, uow: UnitOfWork) -> None:
+        now = uow.clock.now()
+        await fire_due_reminders(uow, self.timers, now)
         writer = BulkWriter(uow.session)
         await writer.cases(self.cases)
         await writer.history(self.history)
         await writer.timers(self.timers)
-        if self.timers:
+        if due_for_the_loop(self.timers, now):
             uow.signal_after_commit(TIMERS)
 
 
@@ -165,7 +170,7 @@ async def apply(case: Case, decision: Decision, ctx: Context) -> None:
         escalate(case, decision, ctx)
     case.stage, case.policy_version, case.updated_at = decision.stage, ctx.policy.version, ctx.now
     await ctx.timers.add(timer_rows(decision.plan.actions, case, ctx))
-    details = plan_details(decision.plan) | {"segment": case.segment, "arm": case.arm}
+    details = plan_details(decision.plan, ctx.writes) | {"segment": case.segment, "arm": case.arm}
     record(ctx, case, "planned", plan_summary(decision.plan, cancelled), details=details)
 
 
@@ -205,11 +210,23 @@ def plan_summary(plan: Plan, cancelled: int) -> str:
     return summary + (f", {cancelled} earlier ones cancelled" if cancelled else "")
 
 
-def plan_details(plan: Plan) -> dict[str, Any]:
+def plan_details(plan: Plan, writes: Writes | None = None) -> dict[str, Any]:
     return {
-        "planned": [describe(a) for a in plan.actions],
-        "skipped": [describe(s.action) | {"skipped": s.reason} for s in plan.skipped],
+        "planned": [described(a, writes) for a in plan.actions],
+        "skipped": [described(s.action, writes) | {"skipped": s.reason} for s in plan.skipped],
     }
+
+
+def described(action: PlannedAction, writes: Writes | None) -> dict[str, Any]:
+    """describe(action), once per run for the actions its cases share (a shared stage plan's): formatting
+    the dates was most of a new case's history line. The memo holds the action itself, so the id it is
+    keyed by cannot be reused by another action while the run lasts."""
+    if writes is None:
+        return describe(action)
+    memo = writes.descriptions.get(id(action))
+    if memo is None or memo[0] is not action:
+        memo = writes.descriptions[id(action)] = (action, describe(action))
+    return memo[1]
 
 
 def describe(action: PlannedAction) -> dict[str, Any]:

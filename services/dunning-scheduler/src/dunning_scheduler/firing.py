@@ -5,67 +5,27 @@ Checkpoints (stage reviews, the end of a pause) need the case's rules, so each g
 
 import json
 import uuid
-from datetime import datetime
 
 from dunning_contracts import Topics
-from dunning_contracts.events import ReminderRequested
 from dunning_messaging import UnitOfWork
-from dunning_platform.tracing import new_traceparent
 from dunning_scheduler import casework, pauses
 from dunning_scheduler.adapters.firing_sql import copy_to_outbox, fire_due
 from dunning_scheduler.adapters.repository import CaseRepository, TimerClaims
 from dunning_scheduler.domain.ladder import next_escalation_day
 from dunning_scheduler.domain.planner import ACTION_KINDS, plan_review
-from dunning_scheduler.metrics import TIMER_LATENESS, TIMERS_FIRED
+from dunning_scheduler.envelopes import outbox_row
+from dunning_scheduler.metrics import TIMERS_FIRED
 
 CHECKPOINT_KINDS = ("review", "resume")
 
 
 async def fire_due_actions(uow: UnitOfWork, limit: int, source: str) -> list:
     """Claim up to `limit` due action timers and write what they do; the caller commits, then
-    calls `observe_fired` (a timer counts as fired when its events are committed, not before)."""
+    calls `metrics.observe_fired` (a timer counts as fired when its events are committed, not before)."""
     now = uow.clock.now()
     timers = await fire_due(uow.session, now, limit, ACTION_KINDS, topic=Topics.REMINDER_REQUESTED, source_json=json.dumps(source))
     await copy_to_outbox(uow.session, [outbox_row(t, source, now) for t in timers if t["task"] is not None])
     return timers
-
-
-def observe_fired(timers: list, committed_at: datetime) -> None:
-    # Labels looked up once per kind, not per timer: a batch is a thousand observations.
-    by_kind: dict[str, list] = {}
-    for timer in timers:
-        by_kind.setdefault(timer["kind"], []).append(timer["due_at"])
-    for kind, due_ats in by_kind.items():
-        lateness = TIMER_LATENESS.labels(kind)
-        for due_at in due_ats:
-            lateness.observe(max((committed_at - due_at).total_seconds(), 0.0))
-        TIMERS_FIRED.labels(kind).inc(len(due_ats))
-
-
-def outbox_row(timer, source: str, now: datetime) -> tuple:
-    """A CloudEvent around the ReminderRequested data planned (and validated) with the timer; the trace
-    of the event that planned it goes on."""
-    event_id, traceparent = str(uuid.uuid4()), new_traceparent(timer["trace_id"])
-    data = timer.get("event") or data_from_payload(timer)
-    envelope = (
-        f'{{"specversion":"1.0","id":"{event_id}","source":{json.dumps(source)},"type":"ReminderRequested",'
-        f'"time":"{now.isoformat()}","subject":{json.dumps(timer["loan_id"])},"datacontenttype":"application/json",'
-        f'"traceparent":"{traceparent}","data":{data}}}'
-    )
-    key = timer["loan_id"].encode()
-    headers = f'[["traceparent", "{traceparent}"]]'  # JSON text: the driver connection's jsonb codec takes it as is
-    return (Topics.REMINDER_REQUESTED, key, envelope.encode(), headers, "ReminderRequested", event_id)
-
-
-def data_from_payload(timer) -> str:
-    """Timers planned before their event was stored whole (migration 2026_11_27_0002) carry its fields."""
-    p = timer["task"]
-    return ReminderRequested(
-        reminder_id=str(timer["reminder_id"]),
-        case_id=str(timer["case_id"]) if timer["case_id"] else f"pre-due:{timer['loan_id']}",
-        loan_id=timer["loan_id"], borrower_id=p["borrower_id"], channel=p["channel"], template=p["template"],
-        locale=p["locale"], stage=p["stage"], not_before=p["not_before"], expires_at=p["expires_at"],
-    ).model_dump_json()
 
 
 async def due_checkpoints(uow: UnitOfWork, limit: int) -> list:

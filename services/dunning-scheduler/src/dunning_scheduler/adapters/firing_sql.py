@@ -2,14 +2,14 @@
 statement claims a batch, marks it fired, writes a ReminderRequested to the outbox for each reminder and
 an agent task for each call or visit. No ORM, no JSON parsing and no event rows through Python: a
 reminder's event data was validated and serialised when it was planned, and the envelope around it is
-built by PostgreSQL, as `firing.outbox_row` builds it for the few timers planned before that."""
+built by PostgreSQL, as `envelopes.outbox_row` builds it for the few timers planned before that."""
 
 from datetime import datetime
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# The envelope of firing.outbox_row, byte for byte the same shape; ids and span ids are random uuids' hex.
+# The envelope of envelopes.outbox_row, byte for byte the same shape; ids and span ids are random uuids' hex.
 FIRE_DUE = """
 WITH due AS (
     SELECT id FROM timers

@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_scheduler.adapters.arrays import among
 from dunning_scheduler.adapters.orm import Hold, Promise
 
 
@@ -26,7 +27,7 @@ async def kept_promises(session: AsyncSession, case_ids: list[uuid.UUID]) -> dic
         return {}
     query = (
         select(Promise.case_id, func.count())
-        .where(Promise.case_id.in_(case_ids), Promise.status == "kept")
+        .where(among(Promise.case_id, case_ids), Promise.status == "kept")
         .group_by(Promise.case_id)
     )
     return {case_id: count for case_id, count in (await session.execute(query)).all()}

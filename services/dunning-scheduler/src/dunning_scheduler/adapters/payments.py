@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_scheduler.adapters.arrays import among
 from dunning_scheduler.adapters.orm import Case, Payment, Promise
 
 
@@ -34,7 +35,7 @@ class PaymentRepository:
         query = (
             select(Case.loan_id)
             .join(Promise, Promise.case_id == Case.id)
-            .where(Case.loan_id.in_(loan_ids), Case.status != "resolved", Promise.status == "pending")
+            .where(among(Case.loan_id, loan_ids), Case.status != "resolved", Promise.status == "pending")
             .distinct()
         )
         return sorted(await self.session.scalars(query))

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_scheduler.adapters.arrays import among
 from dunning_scheduler.adapters.orm import LoanHistoryEntry, RepaymentPlan, Timer
 
 
@@ -21,7 +22,7 @@ class PlanRepository:
         return await self.session.scalar(query)
 
     async def active_of_cases(self, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, RepaymentPlan]:
-        query = select(RepaymentPlan).where(RepaymentPlan.case_id.in_(case_ids), RepaymentPlan.status == "active")
+        query = select(RepaymentPlan).where(among(RepaymentPlan.case_id, case_ids), RepaymentPlan.status == "active")
         return {plan.case_id: plan for plan in await self.session.scalars(query)} if case_ids else {}
 
     async def for_case(self, case_id: uuid.UUID) -> list[RepaymentPlan]:

@@ -5,10 +5,11 @@ from collections import Counter
 from datetime import datetime
 
 from pydantic_core import to_json
-from sqlalchemy import Text, cast, func, select, text, update
+from sqlalchemy import Text, cast, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_scheduler.adapters.arrays import among
 from dunning_scheduler.adapters.firing_sql import driver_connection
 from dunning_scheduler.adapters.orm import CASE_COLUMNS, AgentTask, Case, EarlyClearance, NewCase, HistoryEntry, Hold, LoanProfile, PolicyRow, Promise, Timer
 from dunning_scheduler.domain.default_policy import DEFAULT_POLICY
@@ -75,7 +76,7 @@ class LoanRepository:
         return await self.session.get(LoanProfile, loan_id)
 
     async def get_many(self, loan_ids: list[str]) -> dict[str, LoanProfile]:
-        query = select(LoanProfile).where(LoanProfile.loan_id.in_(loan_ids))
+        query = select(LoanProfile).where(among(LoanProfile.loan_id, loan_ids))
         return {profile.loan_id: profile for profile in await self.session.scalars(query)}
 
     async def save_many(self, rows: list[dict]) -> None:
@@ -101,20 +102,20 @@ class CaseRepository:
         return await self.session.scalar(query)
 
     async def unresolved_for_loans(self, loan_ids: list[str]) -> dict[str, Case]:
-        query = select(Case).where(Case.loan_id.in_(loan_ids), Case.status != "resolved").with_for_update()
+        query = select(Case).where(among(Case.loan_id, loan_ids), Case.status != "resolved").with_for_update()
         return {case.loan_id: case for case in await self.session.scalars(query)}
 
     async def past_of_loans(self, loan_ids: list[str]) -> dict[str, tuple[int, datetime | None]]:
         """Per loan with any case: how many cases it had, and when the latest was resolved."""
         query = (
             select(Case.loan_id, func.count(), func.max(Case.resolved_at))
-            .where(Case.loan_id.in_(loan_ids))
+            .where(among(Case.loan_id, loan_ids))
             .group_by(Case.loan_id)
         )
         return {loan_id: (count, latest) for loan_id, count, latest in await self.session.execute(query)}
 
     async def early_clearances(self, loan_ids: list[str]) -> dict[str, datetime]:
-        query = select(EarlyClearance.loan_id, EarlyClearance.cleared_at).where(EarlyClearance.loan_id.in_(loan_ids))
+        query = select(EarlyClearance.loan_id, EarlyClearance.cleared_at).where(among(EarlyClearance.loan_id, loan_ids))
         return dict((await self.session.execute(query)).all())
 
     async def resolved_since(self, loan_id: str, at: datetime) -> bool:
@@ -208,13 +209,16 @@ class TimerRepository:
     async def next_due(self, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, datetime]:
         query = (
             select(Timer.case_id, func.min(Timer.due_at))
-            .where(Timer.case_id.in_(case_ids), Timer.status == "pending")
+            .where(among(Timer.case_id, case_ids), Timer.status == "pending")
             .group_by(Timer.case_id)
         )
         return dict((await self.session.execute(query)).all())
 
     async def cancel_pre_due_of_loans(self, loan_ids: list[str], reason: str) -> None:
-        pending = Timer.loan_id.in_(loan_ids) & (Timer.status == "pending") & Timer.case_id.is_(None)
+        # 'pending' written out, not bound: the statement is prepared once and run with any loans, and the
+        # generic plan PostgreSQL may settle on cannot match a bound status to ix_timers_loan_pending's
+        # predicate (it would scan every loan's pre-due timers instead).
+        pending = among(Timer.loan_id, loan_ids) & (Timer.status == literal_column("'pending'")) & Timer.case_id.is_(None)
         statement = update(Timer).where(pending).values(status="cancelled", cancelled_reason=reason)
         # No timer is loaded as an object where whole waves are handled: nothing in the session to update.
         if loan_ids:
@@ -226,7 +230,7 @@ class TimerRepository:
         if not case_ids:
             return sent
         query = select(Timer.case_id, Timer.payload["not_before"].astext).where(
-            Timer.case_id.in_(case_ids), Timer.status == "fired", Timer.kind == "reminder", Timer.fired_at >= since
+            among(Timer.case_id, case_ids), Timer.status == "fired", Timer.kind == "reminder", Timer.fired_at >= since
         )
         for case_id, not_before in await self.session.execute(query):
             sent[case_id].append(datetime.fromisoformat(not_before))
@@ -253,7 +257,7 @@ class PromiseRepository:
 
     async def pending_of_cases(self, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Promise]]:
         """pending for many cases in one query; cases without any are left out."""
-        query = select(Promise).where(Promise.case_id.in_(case_ids), Promise.status == "pending")
+        query = select(Promise).where(among(Promise.case_id, case_ids), Promise.status == "pending")
         return grouped(await self.session.scalars(query.order_by(Promise.promised_date)) if case_ids else [])
 
     async def for_case(self, case_id: uuid.UUID) -> list[Promise]:
@@ -273,7 +277,7 @@ class HoldRepository:
         return list(await self.session.scalars(query.order_by(Hold.expires_at)))
 
     async def active_of_cases(self, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Hold]]:
-        query = select(Hold).where(Hold.case_id.in_(case_ids), Hold.released_at.is_(None))
+        query = select(Hold).where(among(Hold.case_id, case_ids), Hold.released_at.is_(None))
         return grouped(await self.session.scalars(query.order_by(Hold.expires_at)) if case_ids else [])
 
     async def for_case(self, case_id: uuid.UUID) -> list[Hold]:
@@ -307,7 +311,7 @@ class AgentTaskRepository:
     async def cancel_open_of_cases(self, case_ids: list[uuid.UUID], now: datetime) -> None:
         statement = (
             update(AgentTask)
-            .where(AgentTask.case_id.in_(case_ids), AgentTask.status.in_(("queued", "claimed")))
+            .where(among(AgentTask.case_id, case_ids), AgentTask.status.in_(("queued", "claimed")))
             .values(status="cancelled", completed_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -332,7 +336,9 @@ class TimerClaims:
     async def due_checkpoints(self, now: datetime, limit: int, kinds: tuple[str, ...]) -> list:
         query = (
             select(Timer.id, Timer.case_id)
-            .where(Timer.status == "pending", Timer.due_at <= now, Timer.kind.in_(kinds))
+            # 'pending' written out (see cancel_pre_due_of_loans): bound, a generic plan could not use
+            # ix_timers_due and would read and sort the whole table every round.
+            .where(Timer.status == literal_column("'pending'"), Timer.due_at <= now, Timer.kind.in_(kinds))
             .order_by(Timer.due_at)
             .limit(limit)
         )
@@ -380,7 +386,7 @@ SET_LOCALES = text("""
     WHERE t.case_id = v.case_id AND t.status = 'pending'
     RETURNING t.case_id
 """)
-TIMER_COLUMNS = ("reminder_id", "case_id", "loan_id", "kind", "due_at", "payload", "event", "created_at")
+TIMER_COLUMNS = ("reminder_id", "case_id", "loan_id", "kind", "due_at", "payload", "event", "created_at", "status", "fired_at")
 
 
 class BulkWriter:
@@ -400,13 +406,21 @@ class BulkWriter:
         await self._copy("case_history", HISTORY_COLUMNS, records)
 
     async def timers(self, rows: list[dict]) -> None:
-        records = [tuple(json_text(r[n]) if n == "payload" else r[n] for n in TIMER_COLUMNS) for r in rows]
+        records = [timer_record(row) for row in rows]
         await self._copy("timers", TIMER_COLUMNS, records)
 
     async def _copy(self, table: str, columns: tuple[str, ...], records: list[tuple]) -> None:
         if records:
             connection = await driver_connection(self.session)
             await connection.copy_records_to_table(table, records=records, columns=columns)
+
+
+def timer_record(row: dict) -> tuple:
+    """TIMER_COLUMNS of a planned timer; pending unless it was fired as it was planned (at_once)."""
+    return (
+        row["reminder_id"], row["case_id"], row["loan_id"], row["kind"], row["due_at"], json_text(row["payload"]),
+        row["event"], row["created_at"], row.get("status", "pending"), row.get("fired_at"),
+    )
 
 
 def _column(case: NewCase, name: str):

@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dunning_scheduler.adapters.arrays import among
 from dunning_scheduler.adapters.orm import AgentTask, Base, Case, LoanProfile
 from dunning_scheduler.domain.agent_contact import CONNECTED, Call
 
@@ -42,16 +43,16 @@ async def save_voice_reminders(session: AsyncSession, rows: list[dict]) -> None:
 async def forget_voice_reminders(session: AsyncSession, borrower_ids: set[str], before: datetime) -> None:
     """The caps look back 8 days; older voice reminders count for nothing (notification keeps the history)."""
     table = VoiceReminderCall
-    await session.execute(delete(table).where(table.borrower_id.in_(borrower_ids), table.attempted_at < before))
+    await session.execute(delete(table).where(among(table.borrower_id, borrower_ids), table.attempted_at < before))
 
 
 async def borrowers_of_loans(session: AsyncSession, loan_ids: set[str]) -> dict[str, str]:
     """The borrower of each loan, from its booking, else from a case of it."""
-    booked = select(LoanProfile.loan_id, LoanProfile.borrower_id).where(LoanProfile.loan_id.in_(loan_ids))
+    booked = select(LoanProfile.loan_id, LoanProfile.borrower_id).where(among(LoanProfile.loan_id, loan_ids))
     found = dict((await session.execute(booked)).all())
     missing = loan_ids - found.keys()
     if missing:
-        cased = select(Case.loan_id, Case.borrower_id).where(Case.loan_id.in_(missing)).distinct()
+        cased = select(Case.loan_id, Case.borrower_id).where(among(Case.loan_id, missing)).distinct()
         found |= dict((await session.execute(cased)).all())
     return found
 
@@ -71,7 +72,7 @@ async def _agent_calls(session: AsyncSession, borrower_ids: list[str], since: da
         select(Case.borrower_id, at, AgentTask.outcome)
         .join(Case, Case.id == AgentTask.case_id)
         .where(
-            Case.borrower_id.in_(borrower_ids), AgentTask.kind == "agent_call",
+            among(Case.borrower_id, borrower_ids), AgentTask.kind == "agent_call",
             AgentTask.status.in_(("claimed", "completed")), AgentTask.claimed_at > since,
         )
     )
@@ -81,6 +82,6 @@ async def _agent_calls(session: AsyncSession, borrower_ids: list[str], since: da
 async def _voice_reminders(session: AsyncSession, borrower_ids: list[str], since: datetime) -> list[tuple[str, Call]]:
     table = VoiceReminderCall
     query = select(table.borrower_id, table.attempted_at, table.connected_at).where(
-        table.borrower_id.in_(borrower_ids), table.attempted_at > since
+        among(table.borrower_id, borrower_ids), table.attempted_at > since
     )
     return [(borrower, Call(connected or attempted, connected is not None)) for borrower, attempted, connected in await session.execute(query)]

@@ -5,6 +5,7 @@ import logging
 from dunning_messaging import Runtime
 from dunning_scheduler import firing
 from dunning_scheduler.casework import TIMERS
+from dunning_scheduler.metrics import observe_fired
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ async def fire_round(runtime: Runtime, batch_size: int) -> bool:
         await uow.commit()
     if fired:
         runtime.relay.wake()  # the rows went in by COPY, past the unit of work's own wake-up
-    firing.observe_fired(fired, runtime.clock.now())
+    observe_fired(fired, runtime.clock.now())
     return len(fired) >= batch_size or await fire_checkpoints(runtime) > 0
 
 
