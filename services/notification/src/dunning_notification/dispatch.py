@@ -26,6 +26,7 @@ from dunning_notification.adapters import repository
 from dunning_notification.adapters.repository import ClaimedReminder
 from dunning_notification.adapters.channels import ChannelRouter, DeliveryFailed, OutboundMessage, Receipt
 from dunning_notification.adapters.vault import ContactVault
+from dunning_notification.adapters.wakeup import Wakeup
 from dunning_notification.config import Settings
 from dunning_notification.domain import guard
 from dunning_notification.domain.contact import Contact, channel_for
@@ -58,13 +59,12 @@ class Round:
     lease_until: datetime
 
 
-async def _at_most(tasks: set[asyncio.Task], limit: int) -> set[asyncio.Task]:
-    """Wait until no more than `limit` of the tasks run; a failed one raises here."""
-    while len(tasks) > limit:
-        done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            task.result()
-    return tasks
+def _reap(tasks: set[asyncio.Task]) -> set[asyncio.Task]:
+    """The rounds still running; a failed one is logged (its reminders' leases run out and are claimed again)."""
+    for task in [task for task in tasks if task.done()]:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a dispatch round failed", exc_info=task.exception())
+    return {task for task in tasks if not task.done()}
 
 
 def _cured(reminder: ClaimedReminder, loan: LoanState) -> bool:
@@ -97,22 +97,38 @@ class Dispatcher:
         self._settings = settings
         self._slots = asyncio.Semaphore(settings.dispatch_concurrency)
 
-    async def drain(self, stopping: asyncio.Event) -> None:
-        """Dispatch rounds until no full batch is due, `dispatch_pipeline_depth` rounds in flight at once.
+    async def run(self, wake: Wakeup, stopping: asyncio.Event) -> None:
+        """Claim a round whenever one may find work, up to `dispatch_pipeline_depth` rounds in flight: at
+        once after a full claim, when new reminders are announced, when a round ends (its borrowers may have
+        more due), and every `dispatch_interval_s` for deferred ones coming due. A reminder stored while a
+        round is at the provider is claimed then, not after that round is recorded.
 
-        The next round is claimed while the last one is at the provider: a claim leaves out every borrower
-        with a reminder in flight, so two rounds never share a borrower and each one's caps stay exact."""
+        Rounds overlap safely: a claim leaves out every borrower with a reminder in flight, so two rounds
+        never share a borrower and each one's caps stay exact."""
         in_flight: set[asyncio.Task] = set()
+        depth = self._settings.dispatch_pipeline_depth
         try:
             while not stopping.is_set():
-                round_ = await self.prepare()
-                if round_ is not None:
-                    in_flight.add(asyncio.create_task(self.complete(round_)))
-                if round_ is None or len(round_.claimed) < self._settings.dispatch_batch_size:
-                    break
-                in_flight = await _at_most(in_flight, self._settings.dispatch_pipeline_depth - 1)
+                full = len(in_flight) < depth and await self._start_round(in_flight)
+                if not full or len(in_flight) >= depth:
+                    await wake.ensure_listening()
+                    await wake.wait(stopping, self._settings.dispatch_interval_s, or_any_of=in_flight)
+                in_flight = _reap(in_flight)
         finally:
-            await _at_most(in_flight, 0)
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _start_round(self, in_flight: set[asyncio.Task]) -> bool:
+        """Claim and decide a round, sent and recorded in a task of its own; whether the claim was full."""
+        try:
+            round_ = await self.prepare()
+        except Exception:
+            # The database may be restarting; the next occasion tries again, nothing is lost (leases expire).
+            log.exception("dispatching reminders failed")
+            return False
+        if round_ is None:
+            return False
+        in_flight.add(asyncio.create_task(self.complete(round_)))
+        return len(round_.claimed) >= self._settings.dispatch_batch_size
 
     async def prepare(self) -> Round | None:
         """Claim due reminders (a lease, committed at once) and decide each; None when nothing is due."""

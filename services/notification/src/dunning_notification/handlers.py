@@ -32,9 +32,11 @@ async def on_loans_booked(uow: UnitOfWork, events: list[tuple[CloudEvent, LoanBo
     await repository.upsert_booked_loans(uow.session, booked)
 
 
-async def on_loan_overdue(uow: UnitOfWork, event: CloudEvent, data: LoanOverdue) -> None:
-    """The figures a reminder quotes (amount, days past due) are the latest the ledger published."""
-    await repository.record_overdue_figures(uow.session, data)
+async def on_loans_overdue(uow: UnitOfWork, events: list[tuple[CloudEvent, LoanOverdue]]) -> None:
+    """The figures a reminder quotes (amount, days past due) are the latest the ledger published; a run of
+    them is stored with one statement, so a burst of overdue loans does not hold up the reminders queued
+    behind it on the same consumer."""
+    await repository.record_overdue_figures(uow.session, [data for _, data in events])
 
 
 async def on_overdue_cleared(uow: UnitOfWork, event: CloudEvent, data: OverdueCleared) -> None:
@@ -93,7 +95,7 @@ def attempt_row(reminder, at: datetime, region: str, outcome: str, **details) ->
 
 HANDLERS = {
     "LoanBooked": Batched(on_loans_booked),
-    "LoanOverdue": on_loan_overdue,
+    "LoanOverdue": Batched(on_loans_overdue),
     "OverdueCleared": on_overdue_cleared,
     "ReminderRequested": Batched(on_reminders_requested),
     "HoldPlaced": on_hold_placed,

@@ -83,6 +83,19 @@ async def test_a_newer_overdue_episode_lifts_the_cure(notification):
     assert len(notification.provider.state.find("sms", None, reminder_id)) == 1 and len(items) == 1
 
 
+async def test_of_overdue_figures_read_together_the_latest_stands_whatever_their_order_on_the_bus(notification):
+    loan_id, borrower_id = await book_overdue_loan(notification)
+    now = notification.clock.now()
+    newest, older, stale = (loan_overdue(loan_id, borrower_id, now + timedelta(days=d)) for d in (2, 1, -1))
+    await produce(notification.bootstrap, newest, older, stale)
+
+    ids = [event.id for event in (newest, older, stale)]
+    query = "SELECT count(*) = 3 FROM notification.inbox WHERE event_id = ANY($1::text[])"
+    await async_wait_for(lambda: notification._fetch(query, ids), what="the three figures to be read")
+    as_of = await notification._fetch("SELECT figures_as_of FROM notification.loans WHERE loan_id = $1", loan_id)
+    assert as_of == now + timedelta(days=2)
+
+
 async def place_hold(service, loan_id: str, hold_id: str, until: datetime) -> None:
     data = HoldPlaced(case_id=unique("case"), loan_id=loan_id, occurred_at=service.clock.now(), hold_id=hold_id,
                       reason="dispute", expires_at=until)

@@ -26,9 +26,7 @@ _reminders = Reminder.__table__
 async def upsert_borrowers(session: AsyncSession, vault: ContactVault, borrowers: list[BorrowerData], now: datetime) -> None:
     """The contact book, in one statement: the last word on each borrower wins."""
     rows = {b.borrower_id: _borrower_row(vault, b, now) for b in borrowers}
-    statement = insert(Borrower.__table__)
-    excluded = {column: statement.excluded[column] for column in BORROWER_COLUMNS}
-    await session.execute(statement.on_conflict_do_update(index_elements=["borrower_id"], set_=excluded), list(rows.values()))
+    await session.execute(UPSERT_BORROWERS, {"rows": as_json(list(rows.values()))})
 
 
 BORROWER_COLUMNS = ("name_enc", "phone_enc", "email_enc", "locale", "timezone", "region", "updated_at")
@@ -47,34 +45,61 @@ def _borrower_row(vault: ContactVault, borrower: BorrowerData, now: datetime) ->
     }
 
 
+# The Fernet tokens are URL-safe base64 (ASCII): they travel in the JSON as text and are stored as the same bytes.
+UPSERT_BORROWERS = text(
+    "INSERT INTO notification.borrowers (borrower_id, name_enc, phone_enc, email_enc, locale, timezone, region,"
+    " updated_at) SELECT borrower_id, convert_to(name_enc, 'UTF8'), convert_to(phone_enc, 'UTF8'),"
+    " convert_to(email_enc, 'UTF8'), locale, timezone, region, updated_at"
+    " FROM json_to_recordset(CAST(:rows AS text)::json) AS u(borrower_id text, name_enc text, phone_enc text,"
+    " email_enc text, locale text, timezone text, region text, updated_at timestamptz)"
+    " ON CONFLICT (borrower_id) DO UPDATE SET "
+    + ", ".join(f"{column} = excluded.{column}" for column in BORROWER_COLUMNS)
+)
+
+
 async def upsert_booked_loans(session: AsyncSession, loans: list[LoanBooked]) -> None:
     rows = {loan.loan_id: _booked_loan_row(loan) for loan in loans}
-    statement = insert(Loan.__table__)
-    excluded = {column: statement.excluded[column] for column in ("borrower_id", "lender", "currency")}
-    await session.execute(statement.on_conflict_do_update(index_elements=["loan_id"], set_=excluded), list(rows.values()))
+    await session.execute(UPSERT_BOOKED_LOANS, {"rows": as_json(list(rows.values()))})
 
 
 def _booked_loan_row(loan: LoanBooked) -> dict:
     return {"loan_id": loan.loan_id, "borrower_id": loan.borrower.borrower_id, "lender": loan.lender, "currency": loan.currency}
 
 
-async def record_overdue_figures(session: AsyncSession, overdue: LoanOverdue) -> None:
-    values = {
-        "loan_id": overdue.loan_id,
-        "borrower_id": overdue.borrower_id,
-        "lender": overdue.lender,
-        "currency": overdue.currency,
-        "overdue_amount": overdue.overdue_amount,
-        "days_past_due": overdue.days_past_due,
-        "figures_as_of": overdue.as_of,
-        "cleared_at": None,
-        "cleared_cases": None,
-    }
-    statement = insert(Loan).values(values)
-    # Only newer figures win; an older LoanOverdue delivered late must not reopen a cleared loan.
-    newer = Loan.figures_as_of.is_(None) | (Loan.figures_as_of < statement.excluded.figures_as_of)
-    statement = statement.on_conflict_do_update(index_elements=[Loan.loan_id], set_=values, where=newer)
-    await session.execute(statement)
+UPSERT_BOOKED_LOANS = text(
+    "INSERT INTO notification.loans (loan_id, borrower_id, lender, currency) SELECT loan_id, borrower_id, lender,"
+    " currency FROM json_to_recordset(CAST(:rows AS text)::json) AS u(loan_id text, borrower_id text, lender text,"
+    " currency text) ON CONFLICT (loan_id) DO UPDATE SET borrower_id = excluded.borrower_id, lender = excluded.lender,"
+    " currency = excluded.currency"
+)
+
+
+async def record_overdue_figures(session: AsyncSession, overdues: list[LoanOverdue]) -> None:
+    """A run of overdue figures in one statement. Only newer figures win, as if applied one by one: an
+    older LoanOverdue delivered late must not reopen a cleared loan, and of a loan's figures in the run the
+    latest `as_of` is the one kept (the first of equals, which a second one would not have replaced)."""
+    latest: dict[str, LoanOverdue] = {}
+    for overdue in overdues:
+        kept = latest.get(overdue.loan_id)
+        if kept is None or kept.as_of < overdue.as_of:
+            latest[overdue.loan_id] = overdue
+    rows = [{name: getattr(overdue, name) for name in OVERDUE_COLUMNS} for overdue in latest.values()]
+    await session.execute(RECORD_OVERDUE, {"rows": as_json(rows)})
+
+
+OVERDUE_COLUMNS = ("loan_id", "borrower_id", "lender", "currency", "overdue_amount", "days_past_due", "as_of")
+# One statement text whatever the run's size; ON CONFLICT cannot touch a row twice, hence one row per loan.
+RECORD_OVERDUE = text(
+    "INSERT INTO notification.loans AS l (loan_id, borrower_id, lender, currency, overdue_amount, days_past_due,"
+    " figures_as_of, cleared_at, cleared_cases)"
+    " SELECT loan_id, borrower_id, lender, currency, overdue_amount, days_past_due, as_of, NULL, NULL"
+    " FROM json_to_recordset(CAST(:rows AS text)::json) AS u(loan_id text, borrower_id text, lender text,"
+    " currency text, overdue_amount numeric, days_past_due integer, as_of timestamptz)"
+    " ON CONFLICT (loan_id) DO UPDATE SET borrower_id = excluded.borrower_id, lender = excluded.lender,"
+    " currency = excluded.currency, overdue_amount = excluded.overdue_amount, days_past_due = excluded.days_past_due,"
+    " figures_as_of = excluded.figures_as_of, cleared_at = NULL, cleared_cases = NULL"
+    " WHERE l.figures_as_of IS NULL OR l.figures_as_of < excluded.figures_as_of"
+)
 
 
 async def mark_loan_cleared(session: AsyncSession, loan_id: str, cleared_at: datetime) -> None:

@@ -5,6 +5,7 @@ the dispatcher never wakes for a reminder it cannot see yet."""
 
 import asyncio
 import logging
+from collections.abc import Iterable
 
 import asyncpg
 from sqlalchemy import text
@@ -37,9 +38,12 @@ class Wakeup:
             log.warning("cannot listen for due reminders (%s); polling only", type(error).__name__)
             self._connection = None
 
-    async def wait(self, stopping: asyncio.Event, timeout: float) -> None:
+    async def wait(self, stopping: asyncio.Event, timeout: float, *, or_any_of: Iterable[asyncio.Future] = ()) -> None:
+        """Until a reminder is announced, one of `or_any_of` is done, the service stops, or `timeout` passes.
+        The event is cleared on return, before the caller claims: a notice that arrives after the clearing
+        is for a reminder the next claim may not see, and wakes the next wait."""
         waiters = [asyncio.ensure_future(self.event.wait()), asyncio.ensure_future(stopping.wait())]
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([*waiters, *or_any_of], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()
         self.event.clear()

@@ -82,23 +82,13 @@ def reminder_dispatcher(settings: Settings, catalogue: TemplateCatalogue, vault:
                 runtime, channels=build_channels(settings, clients), catalogue=catalogue, vault=vault, settings=settings
             )
             try:
-                while not runtime.stopping.is_set():
-                    await wake.ensure_listening()
-                    await _drain(dispatcher, runtime)
-                    # A new reminder wakes the loop at once; the interval catches deferred ones coming due.
-                    await wake.wait(runtime.stopping, settings.dispatch_interval_s)
+                await wake.ensure_listening()
+                # A new reminder wakes the loop at once; the interval catches deferred ones coming due.
+                await dispatcher.run(wake, runtime.stopping)
             finally:
                 await wake.close()
 
     return dispatch_reminders
-
-
-async def _drain(dispatcher: Dispatcher, runtime) -> None:
-    try:
-        await dispatcher.drain(runtime.stopping)
-    except Exception:
-        # The database may be restarting; the next tick tries again, nothing is lost (leases expire).
-        log.exception("dispatching reminders failed")
 
 
 async def purge_expired_history(runtime) -> None:
