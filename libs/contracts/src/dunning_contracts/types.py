@@ -74,11 +74,37 @@ def _not_negative(value: Decimal) -> Decimal:
 
 
 def _not_negative_from_wire(value: Any) -> Decimal:
-    return _not_negative(_decimal_from_wire(value))
+    amount = _plain_amount(value)
+    if amount is not None and amount >= 0:
+        return amount
+    return _not_negative(_decimal_from_wire(value))  # refused, or unusual: the full checks name why
 
 
 def _positive_from_wire(value: Any) -> Decimal:
+    amount = _plain_amount(value)
+    if amount is not None and amount > 0:
+        return amount
     return _positive(_decimal_from_wire(value))
+
+
+def _plain_amount(value: Any) -> Decimal | None:
+    """The amount of a decimal string that passes every check of `_decimal_from_wire`, in one frame;
+    None for anything else, which then takes the full checks and their messages. Every event carries
+    several amounts (eight in a LoanBooked), and the full path costs five Python frames per amount.
+    Decimal() strips the same whitespace as str.strip(), so both read the same number."""
+    if type(value) is not str:
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        return None
+    if not amount.is_finite():
+        return None
+    adjusted = amount.adjusted()
+    # The bounds of `_bounded`: digits before the point, and places (exponent >= adjusted - len + 1).
+    if adjusted >= MAX_INTEGER_DIGITS or adjusted - len(value) + 1 < -MAX_DECIMAL_PLACES:
+        return None
+    return amount
 
 
 def _checked_decimal(validate) -> Any:

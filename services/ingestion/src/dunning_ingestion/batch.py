@@ -4,7 +4,7 @@ files are written back in a few statements.
 
 Within one batch a loan's notices are coalesced: the bus hears its figures after the whole batch."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dunning_contracts import CloudEvent, Topics, dlq_topic
 from dunning_contracts.events import EventData
@@ -17,8 +17,7 @@ from dunning_ingestion.outbound import announce
 from dunning_platform.errors import DomainError
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(NamedTuple):  # one per event: a tuple is built at a third of a frozen dataclass's cost
     event: CloudEvent
     data: EventData
     lender: str | None = None  # set when the sender may only touch this lender's loans

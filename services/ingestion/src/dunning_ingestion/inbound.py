@@ -1,9 +1,10 @@
 """Bus events in, domain objects out: where an inbound event's fields are checked against the loan."""
 
 from dataclasses import replace
+from operator import attrgetter
 
 from dunning_contracts import CloudEvent
-from dunning_contracts.events import LoanBooked, LoanClosed, RepaymentReceived
+from dunning_contracts.events import Installment, LoanBooked, LoanClosed, RepaymentReceived
 from dunning_ingestion.domain.ledger import Payment
 from dunning_ingestion.domain.loan import Loan
 from dunning_ingestion.domain.money import ZERO, minor_digits
@@ -44,7 +45,7 @@ def _terms(data: LoanBooked, policy: LedgerPolicy) -> Terms:
     installments = tuple(
         sorted(
             (ScheduledInstallment(i.seq, i.due_date, i.principal_due, i.interest_due) for i in data.installments),
-            key=_by_seq,
+            key=_BY_SEQ,
         )
     )
     interest_rate = contract_rate_annual(installments, local_date(data.booked_at, data.borrower.timezone))
@@ -61,15 +62,20 @@ def _terms(data: LoanBooked, policy: LedgerPolicy) -> Terms:
 def _check_installment_amounts(data: LoanBooked, digits: int) -> None:
     total_due = ZERO
     for index, installment in enumerate(data.installments):
-        for part, amount in (("principal_due", installment.principal_due), ("interest_due", installment.interest_due)):
-            if not fits_precision(amount, digits):  # the field is named only when it is refused
-                check_precision(amount, digits, data.currency, field=f"data.installments.{index}.{part}")
-        total_due += installment.principal_due + installment.interest_due
+        principal, interest = installment.principal_due, installment.interest_due
+        if not (fits_precision(principal, digits) and fits_precision(interest, digits)):
+            _refuse_imprecise(installment, index, digits, data.currency)
+        total_due += principal + interest
     check_schedule_has_amounts(total_due)
 
 
-def _by_seq(installment: ScheduledInstallment) -> int:
-    return installment.seq
+def _refuse_imprecise(installment: Installment, index: int, digits: int, currency: str) -> None:
+    # Field names are formatted only for an amount refused: every booking checks two per installment.
+    check_precision(installment.principal_due, digits, currency, field=f"data.installments.{index}.principal_due")
+    check_precision(installment.interest_due, digits, currency, field=f"data.installments.{index}.interest_due")
+
+
+_BY_SEQ = attrgetter("seq")
 
 
 def payment_of(loan: Loan, data: RepaymentReceived) -> Payment:

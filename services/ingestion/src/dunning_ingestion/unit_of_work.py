@@ -24,7 +24,15 @@ class LedgerUnitOfWork(UnitOfWork):
     async def __aenter__(self) -> "LedgerUnitOfWork":
         await super().__aenter__()
         self.ledgers = LedgerRepository(self.session)
+        self._paused_collector = pause_the_garbage_collector()
         return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        try:
+            await super().__aexit__(*exc_info)
+        finally:
+            if self._paused_collector:
+                gc.enable()
 
     async def commit(self) -> None:
         # The consumer hands events over one by one, then commits: that is when the batch is applied.
@@ -67,6 +75,20 @@ class IngestionRuntime(Runtime):
             signal=self.signal,
             policies=self.policies,
         )
+
+
+def pause_the_garbage_collector() -> bool:
+    """Pause collections while a unit of work runs; True when this call paused them (and must resume).
+
+    A consumer batch keeps thousands of young objects alive until it commits (events, models, files,
+    ledgers, rows), and every collection in the meantime walked them all again to find nothing: the
+    batch makes no reference cycles, so about a tenth of the Kafka path's CPU went to collections that
+    freed nothing. Paused, the batch's objects are freed by their reference counts as it ends, and the
+    first collection after it walks only what outlived it. A cycle made meanwhile waits for that one."""
+    if not gc.isenabled():
+        return False  # already paused, by a unit of work running alongside this one or by its host
+    gc.disable()
+    return True
 
 
 def calm_the_garbage_collector() -> None:

@@ -88,7 +88,12 @@ class Ledger:
 
 
 def fresh_ledger(terms: Terms) -> Ledger:
-    return Ledger([InstallmentLedger(i.seq, i.due_date, i.principal_due, i.interest_due) for i in terms.by_age()])
+    return Ledger(
+        [
+            InstallmentLedger(i.seq, i.due_date, i.principal_due, i.interest_due, accrued_through=i.due_date)
+            for i in terms.by_age()
+        ]
+    )
 
 
 def replay(terms: Terms, payments: list[Payment], *, as_of: date, closed_on: date | None = None) -> Ledger:
@@ -104,13 +109,17 @@ def replay(terms: Terms, payments: list[Payment], *, as_of: date, closed_on: dat
 
 def accrue(ledger: Ledger, terms: Terms, *, through: date) -> None:
     """Bring penalty up to `through`; accruing twice to the same date adds nothing."""
+    # The installment's fields are read directly, not through its properties: this runs for every
+    # loan an event touches, once per payment and once more at the end.
+    grace, rate, digits = terms.grace_days, terms.penalty_rate_daily, terms.minor_digits
     for installment in ledger.installments:
-        if installment.principal_outstanding <= 0 or not installment.past_grace(through, terms.grace_days):
+        unpaid = installment.principal_due - installment.principal_paid
+        if unpaid <= 0 or (through - installment.due_date).days <= grace:
             continue
         days = (through - installment.accrued_through).days
         if days <= 0:
             continue
-        daily = round_money(installment.principal_outstanding * terms.penalty_rate_daily, terms.minor_digits)
+        daily = round_money(unpaid * rate, digits)
         installment.penalty_accrued += daily * days
         installment.accrued_through = through
 
@@ -131,13 +140,17 @@ def settle(installment: InstallmentLedger, waterfall: tuple[str, ...], payment_i
     """Pay as much of one installment as `amount` covers; returns the allocation and what is left."""
     parts: dict[str, Decimal] = {}
     for part in waterfall:
-        outstanding, paid_so_far = _ATTRIBUTES[part]
-        paid = min(amount, getattr(installment, outstanding))
+        owed, paid_so_far = _ATTRIBUTES[part]
+        paid_before = getattr(installment, paid_so_far)
+        paid = min(amount, getattr(installment, owed) - paid_before)
         if paid > 0:
-            setattr(installment, paid_so_far, getattr(installment, paid_so_far) + paid)
+            setattr(installment, paid_so_far, paid_before + paid)
             amount -= paid
             parts[part] = paid
     return Allocation(payment_id, installment.seq, **parts), amount
 
 
-_ATTRIBUTES = {part: (f"{part}_outstanding", f"{part}_paid") for part in ("penalty", "interest", "principal")}
+# Per part, what is owed and what was paid of it: outstanding is their difference (the properties'
+# arithmetic, without their frames).
+_ATTRIBUTES = {"penalty": ("penalty_accrued", "penalty_paid"), "interest": ("interest_due", "interest_paid"),
+               "principal": ("principal_due", "principal_paid")}

@@ -16,15 +16,27 @@ class FieldInvalid(InvalidInput):
 
 
 def zone(name: str, *, field: str = "data.borrower.timezone") -> ZoneInfo:
+    found = _ZONES.get(name)
+    return found if found is not None else _load_zone(name, field)
+
+
+# The zones met so far: every event reads a moment in its borrower's zone, some twice or three times.
+# Only valid names are kept, so it holds at most the IANA database.
+_ZONES: dict[str, ZoneInfo] = {}
+
+
+def _load_zone(name: str, field: str) -> ZoneInfo:
     try:
-        return ZoneInfo(name)
+        found = ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise FieldInvalid(f"{name!r} is not an IANA time zone", field=field) from None
+    _ZONES[name] = found
+    return found
 
 
 def local_date(moment: datetime, timezone: str) -> date:
     """Due dates are the borrower's calendar days, so every moment is read in the borrower's zone."""
-    return moment.astimezone(zone(timezone)).date()
+    return moment.astimezone(_ZONES.get(timezone) or zone(timezone)).date()
 
 
 def check_currency(loan_currency: str, currency: str, *, field: str = "data.currency") -> None:

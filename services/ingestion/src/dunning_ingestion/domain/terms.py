@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from functools import lru_cache
+from operator import attrgetter
 
 # Within one installment a payment settles these parts in this order (lenders may configure another).
 DEFAULT_WATERFALL: tuple[str, ...] = ("penalty", "interest", "principal")
@@ -30,7 +31,10 @@ class Terms:
 
     def by_age(self) -> list[ScheduledInstallment]:
         """Oldest first: the order in which payments settle installments."""
-        return sorted(self.installments, key=lambda i: (i.due_date, i.seq))
+        return sorted(self.installments, key=_BY_AGE)
+
+
+_BY_AGE = attrgetter("due_date", "seq")  # a key in C: every booking and every settle sorts by it
 
 
 def capped_daily_rate(rate: Decimal, cap_annual: Decimal, contract_rate_annual: Decimal = Decimal(0)) -> Decimal:
@@ -48,12 +52,13 @@ def contract_rate_annual(installments: tuple[ScheduledInstallment, ...], booked_
     (from the booking, or the previous due date, to the installment's due date), rounded up so that
     the penalty left under the cap is never overstated."""
     exposure = Decimal(0)  # principal x days it was lent
-    start, outstanding = booked_on, sum((i.principal_due for i in installments), Decimal(0))
-    for installment in sorted(installments, key=lambda i: (i.due_date, i.seq)):
+    start, outstanding = booked_on, sum([i.principal_due for i in installments], Decimal(0))
+    for installment in sorted(installments, key=_BY_AGE):
+        due_date = installment.due_date
         # At least a day: an installment due at once still lent its principal for that day.
-        exposure += outstanding * max((installment.due_date - start).days, 1)
-        start, outstanding = max(start, installment.due_date), outstanding - installment.principal_due
-    interest = sum((i.interest_due for i in installments), Decimal(0))
+        exposure += outstanding * max((due_date - start).days, 1)
+        start, outstanding = max(start, due_date), outstanding - installment.principal_due
+    interest = sum([i.interest_due for i in installments], Decimal(0))
     if exposure <= 0:
         return Decimal(0)  # no principal: the penalty, charged on principal, is nothing anyway
     return (interest * DAYS_PER_YEAR / exposure).quantize(Decimal("1e-8"), rounding=ROUND_UP)
