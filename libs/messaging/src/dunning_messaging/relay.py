@@ -73,6 +73,9 @@ class OutboxRelay:
 
     async def run(self) -> None:
         while not self._stopping:
+            # Cleared before the batch, not after it: a unit of work that commits while the batch is
+            # at the broker wakes the next one, instead of waiting out the idle wait.
+            self._wakeup.clear()
             try:
                 published = await self.publish_batch()
             except Exception:
@@ -84,7 +87,6 @@ class OutboxRelay:
         await self._drain()
 
     async def _wait_for_work(self) -> None:
-        self._wakeup.clear()
         try:
             await asyncio.wait_for(self._wakeup.wait(), self._idle_wait)
         except TimeoutError:

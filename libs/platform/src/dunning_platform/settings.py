@@ -20,6 +20,10 @@ class ServiceSettings(BaseSettings):
     kafka_partitions: int = 4
     kafka_replication_factor: int = 1
     kafka_batch_size: int = 500
+    # The longest a consumer's fetch waits at the broker when it has nothing new. Apache Kafka answers
+    # as soon as a record arrives, whatever this is; the embedded broker answers only as its wait runs
+    # out, in steps of about half the wait: 500 ms (the client default) cost each hop 120 ms at the median.
+    kafka_fetch_max_wait_ms: int = Field(default=200, gt=0)
     kafka_max_retries: int = 3
     kafka_retry_backoff_ms: int = 200
     # A broker that lost its data (the embedded one keeps nothing across a restart) is refilled from the
