@@ -54,7 +54,10 @@ consumer group in).
     `steady_seconds`, each with an installment 1 day overdue; latency per loan = its first ReminderSent
     seen on the bus minus its LoanOverdue seen on the bus (one observer, one clock). The notes split it
     into the scheduler hop (LoanOverdue -> ReminderRequested) and the notification hop
-    (ReminderRequested -> ReminderSent).
+    (ReminderRequested -> ReminderSent), and into steps read from the services' own tables (outbox
+    `created_at`/`published_at`, inbox `handled_at`: the start of the transaction that wrote or took
+    the row): each relay, each consumer's wait, each service's work. The observer fetches with a
+    100 ms wait (the embedded broker answers a fetch only as its wait runs out).
   - **loans overdue at once**: N such loans produced at once; timed from the first send until a
     ReminderSent for every one of them is on the bus.
   Both are ratios of the slowest baseline (the pipeline cannot beat its slowest bare step).

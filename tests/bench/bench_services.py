@@ -393,7 +393,54 @@ async def _pipeline_steady(bench: Bench, env: Environment, seen: Sightings) -> R
     result.notes += incomplete(len(samples), n, sizes.drain_timeout)
     result.notes.append(f"{len(samples):,} latencies; produced over {seconds:.1f} s")
     result.notes += _hops(seen, loans)
+    result.notes += await _steps(env.connection, loans[0].rsplit("-", 1)[0])
     return result
+
+
+# Each step of a loan's way from the services' own timestamps: `created_at` and `handled_at` are the
+# start of the transaction that wrote the row, `published_at` the start of the relay's transaction
+# that took it (just before the send). Per loan, its first LoanOverdue and first reminder.
+STEPS = """
+WITH overdue AS (
+    SELECT DISTINCT ON (key) key, event_id, created_at, published_at FROM ingestion.outbox
+    WHERE event_type = 'LoanOverdue' AND convert_from(key, 'UTF8') LIKE $1 ORDER BY key, id
+), planned AS (
+    SELECT DISTINCT ON (o.key) o.key, i.handled_at FROM overdue AS o JOIN scheduler.inbox AS i USING (event_id)
+    ORDER BY o.key, i.handled_at
+), requested AS (
+    SELECT DISTINCT ON (key) key, event_id, published_at FROM scheduler.outbox
+    WHERE event_type = 'ReminderRequested' AND convert_from(key, 'UTF8') LIKE $1 ORDER BY key, id
+), stored AS (
+    SELECT r.key, i.handled_at FROM requested AS r JOIN notification.inbox AS i USING (event_id)
+), sent AS (
+    SELECT DISTINCT ON (key) key, created_at, published_at FROM notification.outbox
+    WHERE event_type = 'ReminderSent' AND convert_from(key, 'UTF8') LIKE $1 ORDER BY key, id
+)
+SELECT o.published_at - o.created_at AS "ingestion relay",
+       p.handled_at - o.published_at AS "scheduler consumer wait",
+       r.published_at - p.handled_at AS "scheduler decides, commits, relays",
+       t.handled_at - r.published_at AS "notification consumer wait",
+       s.created_at - t.handled_at AS "notification stores, guards, sends",
+       s.published_at - s.created_at AS "notification records, relays"
+FROM overdue AS o JOIN planned AS p USING (key) JOIN requested AS r USING (key)
+JOIN stored AS t USING (key) JOIN sent AS s USING (key)
+"""
+
+
+async def _steps(connection, loan_prefix: str) -> list[str]:
+    """p50/p99 of each step, for the loans whose ids start with `loan_prefix`; none when a service keeps
+    its rows otherwise (the figures are a diagnosis, not the measurement)."""
+    try:
+        rows = await connection.fetch(STEPS, f"{loan_prefix}-%")
+    except asyncpg.PostgresError as error:
+        return [f"steps not read: {error}"]
+    if not rows:
+        return []
+    steps = []
+    for name in rows[0].keys():
+        samples = [row[name].total_seconds() * 1000 for row in rows]
+        steps.append(f"{name} {percentile(samples, 50):,.0f}/{percentile(samples, 99):,.0f}")
+    return [f"steps p50/p99 ms over {len(rows):,} loans: " + "; ".join(steps)]
 
 
 def _hops(seen: Sightings, loans: list[str]) -> list[str]:
