@@ -5,18 +5,16 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
-import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
-from sqlalchemy import Column, Integer, Table, Text, select, text
+from sqlalchemy import Column, Integer, Table, Text, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from dunning_contracts import CloudEvent, Topics
 from dunning_contracts.events import LoanClosed, OverdueCleared
-from dunning_messaging import ConsumerSpec, Runtime, create_messaging_tables, messaging_tables
+from dunning_messaging import ConsumerSpec, Runtime, messaging_tables
+from dunning_messaging.testing import database_with_messaging_tables
 from dunning_platform.db import service_metadata
 from dunning_platform.devstack.broker import start_tansu
 from dunning_platform.devstack.processes import free_port
@@ -43,22 +41,10 @@ async def on_overdue_cleared(uow, event, data: OverdueCleared) -> None:
 
 @pytest.fixture
 async def database_url(postgres_admin_url):
-    name = f"refill_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_admin_url)
-    await admin.execute(f"CREATE DATABASE {name}")
-    await admin.close()
-    url = postgres_admin_url.replace("postgresql://", "postgresql+asyncpg://").replace("/postgres?", f"/{name}?")
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await connection.run_sync(_migrate)
-    await engine.dispose()
-    return url
+    return await database_with_messaging_tables(postgres_admin_url, "refill", [SCHEMA], also=_applied_table)
 
 
-def _migrate(connection) -> None:
-    operations = Operations(MigrationContext.configure(connection))
-    create_messaging_tables(operations, SCHEMA)
+def _applied_table(operations) -> None:
     operations.create_table(
         "applied", Column("loan_id", Text, primary_key=True), Column("times", Integer, nullable=False), schema=SCHEMA
     )

@@ -12,16 +12,13 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
 from asgi_lifespan import LifespanManager
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from dunning_contracts import CloudEvent, Topics, dlq_topic
 from dunning_contracts.events import OverdueCleared
-from dunning_messaging import ConsumerSpec, Runtime, create_messaging_tables, messaging_tables
+from dunning_messaging import ConsumerSpec, Runtime, messaging_tables
+from dunning_messaging.testing import database_with_messaging_tables
 from dunning_platform.db import service_metadata
 from dunning_platform.http import create_app
 from dunning_platform.settings import ServiceSettings
@@ -36,17 +33,7 @@ class GaugeSettings(ServiceSettings):
 
 @pytest.fixture(scope="module")
 async def database_url(postgres_admin_url):
-    name = f"gauges_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_admin_url)
-    await admin.execute(f"CREATE DATABASE {name}")
-    await admin.close()
-    url = postgres_admin_url.replace("postgresql://", "postgresql+asyncpg://").replace("/postgres?", f"/{name}?")
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await connection.run_sync(lambda c: create_messaging_tables(Operations(MigrationContext.configure(c)), SCHEMA))
-    await engine.dispose()
-    return url
+    return await database_with_messaging_tables(postgres_admin_url, "gauges", [SCHEMA])
 
 
 @pytest.fixture

@@ -6,15 +6,12 @@ import json
 import time
 import uuid
 
-import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
-from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import insert
 
-from dunning_messaging import create_messaging_tables, messaging_tables
+from dunning_messaging import messaging_tables
+from dunning_messaging.testing import database_with_messaging_tables
 from dunning_messaging.kafka import make_producer
 from dunning_messaging.relay import OutboxRelay
 from dunning_platform.db import make_engine, make_session_factory, service_metadata
@@ -26,16 +23,7 @@ IDLE_WAIT = 60.0  # far longer than the test waits: only a wake-up can publish i
 
 @pytest.fixture
 async def session_factory(postgres_admin_url):
-    name = f"relay_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_admin_url)
-    await admin.execute(f"CREATE DATABASE {name}")
-    await admin.close()
-    url = postgres_admin_url.replace("postgresql://", "postgresql+asyncpg://").replace("/postgres?", f"/{name}?")
-    setup = create_async_engine(url)
-    async with setup.begin() as connection:
-        await connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await connection.run_sync(lambda sync: create_messaging_tables(Operations(MigrationContext.configure(sync)), SCHEMA))
-    await setup.dispose()
+    url = await database_with_messaging_tables(postgres_admin_url, "relay", [SCHEMA])
     engine = make_engine(url, SCHEMA, pool_size=2)
     yield make_session_factory(engine)
     await engine.dispose()

@@ -6,18 +6,15 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cryptography.fernet import Fernet
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
-from sqlalchemy import Column, MetaData, Table, Text, create_engine, insert, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import Column, Table, Text, insert, select
 
 from dunning_contracts import CloudEvent, Topics
 from dunning_contracts.events import LoanClosed, OverdueCleared, RepaymentFailed
-from dunning_messaging import Batched, ConsumerSpec, Runtime, create_messaging_tables, messaging_tables
+from dunning_messaging import Batched, ConsumerSpec, Runtime, messaging_tables
+from dunning_messaging.testing import database_with_messaging_tables
 from dunning_platform.db import service_metadata
 from dunning_platform.errors import InvalidInput
 from dunning_platform.settings import ServiceSettings
@@ -30,22 +27,10 @@ effects = Table("effects", metadata, Column("loan_id", Text, primary_key=True))
 
 @pytest.fixture(scope="module")
 async def database_url(postgres_admin_url):
-    name = f"msg_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_admin_url)
-    await admin.execute(f"CREATE DATABASE {name}")
-    await admin.close()
-    url = postgres_admin_url.replace("postgresql://", "postgresql+asyncpg://").replace("/postgres?", f"/{name}?")
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("CREATE SCHEMA msgtest"))
-        await connection.run_sync(_migrate)
-    await engine.dispose()
-    return url
+    return await database_with_messaging_tables(postgres_admin_url, "msg", ["msgtest"], also=_effects_table)
 
 
-def _migrate(connection) -> None:
-    operations = Operations(MigrationContext.configure(connection))
-    create_messaging_tables(operations, "msgtest")
+def _effects_table(operations) -> None:
     operations.create_table("effects", Column("loan_id", Text, primary_key=True), schema="msgtest")
 
 

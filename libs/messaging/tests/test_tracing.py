@@ -7,19 +7,15 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import asgi_lifespan
-import asyncpg
 import httpx
 import pytest
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
 from fastapi import APIRouter, Request
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from dunning_contracts import Topics
 from dunning_contracts.events import OverdueCleared
-from dunning_messaging import ConsumerSpec, Runtime, create_messaging_tables, messaging_tables
+from dunning_messaging import ConsumerSpec, Runtime, messaging_tables
+from dunning_messaging.testing import database_with_messaging_tables
 from dunning_platform.db import service_metadata
 from dunning_platform.http import create_app
 from dunning_platform.settings import ServiceSettings
@@ -83,18 +79,7 @@ def receiver():
 
 @pytest.fixture
 async def database_url(postgres_admin_url):
-    name = f"traces_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_admin_url)
-    await admin.execute(f"CREATE DATABASE {name}")
-    await admin.close()
-    url = postgres_admin_url.replace("postgresql://", "postgresql+asyncpg://").replace("/postgres?", f"/{name}?")
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        for schema in ("trace_front", "trace_back"):
-            await connection.execute(text(f"CREATE SCHEMA {schema}"))
-            await connection.run_sync(lambda c, s=schema: create_messaging_tables(Operations(MigrationContext.configure(c)), s))
-    await engine.dispose()
-    return url
+    return await database_with_messaging_tables(postgres_admin_url, "traces", ["trace_front", "trace_back"])
 
 
 def settings(database_url: str, bootstrap: str, endpoint: str, tmp_path, name: str) -> ServiceSettings:
