@@ -1,6 +1,9 @@
 """The async engine of one service: its own role, its own schema, nothing else."""
 
-from sqlalchemy import MetaData
+import re
+
+from sqlalchemy import MetaData, literal_column
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 NAMING_CONVENTION = {
@@ -14,6 +17,16 @@ NAMING_CONVENTION = {
 
 def service_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+def written_out(state: str) -> ColumnElement:
+    """A state compared in a statement's text, not bound as a parameter. A partial index's predicate
+    (`WHERE status = 'pending'`) is matched only by a constant: once PostgreSQL settles on a generic plan
+    for a prepared statement (asyncpg prepares every one), a bound status cannot use the index, and the
+    query scans the whole table, every row ever written, however few are pending."""
+    if not re.fullmatch(r"[a-z_]+", state):
+        raise ValueError(f"not a state name: {state!r}")
+    return literal_column(f"'{state}'")
 
 
 def make_engine(url: str, schema: str, *, pool_size: int = 10) -> AsyncEngine:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Time, and_, cast, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_platform.db import written_out
 from dunning_scheduler.adapters.orm import AgentTask, Case, LoanProfile
 from dunning_scheduler.adapters.voice_calls import recent_calls
 from dunning_scheduler.domain.agent_contact import (
@@ -53,7 +54,7 @@ class AgentQueue:
             select(AgentTask.id, AgentTask.kind, Case.borrower_id, ZONE, REGION)
             .join(Case, Case.id == AgentTask.case_id)
             .outerjoin(LoanProfile, LoanProfile.loan_id == AgentTask.loan_id)
-            .where(AgentTask.status == "queued", AgentTask.kind.in_(kinds), self._in_hours(now))
+            .where(AgentTask.status == written_out("queued"), AgentTask.kind.in_(kinds), self._in_hours(now))
         )
         query = query.where(Case.lender == self.lender) if self.lender else query
         query = query.order_by(*ORDER).limit(page).offset(offset).with_for_update(of=AgentTask, skip_locked=True)

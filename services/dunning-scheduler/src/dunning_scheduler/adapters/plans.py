@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_platform.db import written_out
 from dunning_scheduler.adapters.arrays import among
 from dunning_scheduler.adapters.orm import LoanHistoryEntry, RepaymentPlan, Timer
 
@@ -18,11 +19,11 @@ class PlanRepository:
         self.session.add(plan)
 
     async def active(self, case_id: uuid.UUID) -> RepaymentPlan | None:
-        query = select(RepaymentPlan).where(RepaymentPlan.case_id == case_id, RepaymentPlan.status == "active")
+        query = select(RepaymentPlan).where(RepaymentPlan.case_id == case_id, RepaymentPlan.status == written_out("active"))
         return await self.session.scalar(query)
 
     async def active_of_cases(self, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, RepaymentPlan]:
-        query = select(RepaymentPlan).where(among(RepaymentPlan.case_id, case_ids), RepaymentPlan.status == "active")
+        query = select(RepaymentPlan).where(among(RepaymentPlan.case_id, case_ids), RepaymentPlan.status == written_out("active"))
         return {plan.case_id: plan for plan in await self.session.scalars(query)} if case_ids else {}
 
     async def for_case(self, case_id: uuid.UUID) -> list[RepaymentPlan]:

@@ -5,10 +5,11 @@ from collections import Counter
 from datetime import datetime
 
 from pydantic_core import to_json
-from sqlalchemy import Text, cast, func, literal_column, select, text, update
+from sqlalchemy import Text, cast, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_platform.db import written_out
 from dunning_scheduler.adapters.arrays import among
 from dunning_scheduler.adapters.firing_sql import driver_connection
 from dunning_scheduler.adapters.orm import CASE_COLUMNS, AgentTask, Case, EarlyClearance, NewCase, HistoryEntry, Hold, LoanProfile, PolicyRow, Promise, Timer
@@ -98,11 +99,12 @@ class CaseRepository:
         self.session = session
 
     async def unresolved_for_loan(self, loan_id: str) -> Case | None:
-        query = select(Case).where(Case.loan_id == loan_id, Case.status != "resolved").with_for_update()
+        # Written out: uq_cases_loan_unresolved holds only the unresolved cases (see `written_out`).
+        query = select(Case).where(Case.loan_id == loan_id, Case.status != written_out("resolved")).with_for_update()
         return await self.session.scalar(query)
 
     async def unresolved_for_loans(self, loan_ids: list[str]) -> dict[str, Case]:
-        query = select(Case).where(among(Case.loan_id, loan_ids), Case.status != "resolved").with_for_update()
+        query = select(Case).where(among(Case.loan_id, loan_ids), Case.status != written_out("resolved")).with_for_update()
         return {case.loan_id: case for case in await self.session.scalars(query)}
 
     async def past_of_loans(self, loan_ids: list[str]) -> dict[str, tuple[int, datetime | None]]:
@@ -184,7 +186,7 @@ class TimerRepository:
         return Counter((await self.session.execute(CANCEL_FOR_CASES, values)).scalars())
 
     async def cancel_pre_due(self, loan_id: str, reason: str) -> int:
-        pending = (Timer.loan_id == loan_id) & (Timer.status == "pending") & Timer.case_id.is_(None)
+        pending = (Timer.loan_id == loan_id) & (Timer.status == written_out("pending")) & Timer.case_id.is_(None)
         return await self._cancel(pending, reason)
 
     async def _cancel(self, condition, reason: str) -> int:
@@ -215,10 +217,8 @@ class TimerRepository:
         return dict((await self.session.execute(query)).all())
 
     async def cancel_pre_due_of_loans(self, loan_ids: list[str], reason: str) -> None:
-        # 'pending' written out, not bound: the statement is prepared once and run with any loans, and the
-        # generic plan PostgreSQL may settle on cannot match a bound status to ix_timers_loan_pending's
-        # predicate (it would scan every loan's pre-due timers instead).
-        pending = among(Timer.loan_id, loan_ids) & (Timer.status == literal_column("'pending'")) & Timer.case_id.is_(None)
+        # Written out for ix_timers_loan_pending (see `written_out`): bound, every loan's pre-due timers are scanned.
+        pending = among(Timer.loan_id, loan_ids) & (Timer.status == written_out("pending")) & Timer.case_id.is_(None)
         statement = update(Timer).where(pending).values(status="cancelled", cancelled_reason=reason)
         # No timer is loaded as an object where whole waves are handled: nothing in the session to update.
         if loan_ids:
@@ -338,7 +338,7 @@ class TimerClaims:
             select(Timer.id, Timer.case_id)
             # 'pending' written out (see cancel_pre_due_of_loans): bound, a generic plan could not use
             # ix_timers_due and would read and sort the whole table every round.
-            .where(Timer.status == literal_column("'pending'"), Timer.due_at <= now, Timer.kind.in_(kinds))
+            .where(Timer.status == written_out("pending"), Timer.due_at <= now, Timer.kind.in_(kinds))
             .order_by(Timer.due_at)
             .limit(limit)
         )

@@ -19,6 +19,7 @@ from dunning_legal.adapters.orm import (
 )
 from dunning_legal.domain.assignment import Candidate
 from dunning_legal.domain.lifecycle import OPEN
+from dunning_platform.db import written_out
 
 
 class LegalRepository:
@@ -149,7 +150,7 @@ class LegalRepository:
         """Referrals whose partner let the acceptance deadline pass; replicas share them without overlap."""
         query = (
             select(LegalCase)
-            .where(LegalCase.status == "referred", LegalCase.accept_by <= now)
+            .where(LegalCase.status == written_out("referred"), LegalCase.accept_by <= now)
             .order_by(LegalCase.accept_by)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -160,7 +161,7 @@ class LegalRepository:
         """Referrals opened while no partner was available, oldest first; replicas share them without overlap."""
         query = (
             select(LegalCase)
-            .where(LegalCase.partner_id.is_(None), LegalCase.status == "referred")
+            .where(LegalCase.partner_id.is_(None), LegalCase.status == written_out("referred"))
             .order_by(LegalCase.opened_at, LegalCase.legal_case_id)
             .limit(limit)
             .with_for_update(skip_locked=True)

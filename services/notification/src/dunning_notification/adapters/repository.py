@@ -4,7 +4,7 @@ from datetime import datetime
 from types import SimpleNamespace
 
 from pydantic_core import to_json
-from sqlalchemy import Integer, Row, Text, any_, bindparam, delete, func, select, text, update
+from sqlalchemy import Integer, Row, Text, any_, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from dunning_notification.domain.contact import Contact
 from dunning_notification.domain.guard import CASE_HOLD, Preferences
 from dunning_notification.domain.history import PastContact
 from dunning_notification.domain.reminders import CASELESS, PENDING, Clearance, LoanFigures, LoanState
+from dunning_platform.db import written_out
 
 # The statements a dispatch round runs are built once, on the tables rather than the mapped classes: they
 # come back as plain rows, and an id list is one array parameter, not one bound value per id to render.
@@ -164,11 +165,11 @@ def _claim_statement():
     reminders, in_flight = Reminder.__table__, Reminder.__table__.alias("in_flight")
     now = bindparam("now", type_=Aware)
     busy = select(in_flight.c.borrower_id).where(
-        in_flight.c.status == PENDING, in_flight.c.lease_until.is_not(None), in_flight.c.lease_until > now
+        in_flight.c.status == written_out(PENDING), in_flight.c.lease_until.is_not(None), in_flight.c.lease_until > now
     )
     due = (
         select(reminders.c.reminder_id)
-        .where(reminders.c.status == PENDING, reminders.c.next_attempt_at <= now)
+        .where(reminders.c.status == written_out(PENDING), reminders.c.next_attempt_at <= now)
         .where(reminders.c.lease_until.is_(None) | (reminders.c.lease_until <= now))
         .where(reminders.c.borrower_id.not_in(busy))
         .order_by(reminders.c.next_attempt_at)
@@ -254,7 +255,7 @@ async def recheck_pending(session: AsyncSession, borrower_id: str, now: datetime
     """After a change of preferences, deferred reminders are looked at again by the guard now."""
     await session.execute(
         update(Reminder)
-        .where(Reminder.borrower_id == borrower_id, Reminder.status == PENDING, Reminder.next_attempt_at > now)
+        .where(Reminder.borrower_id == borrower_id, Reminder.status == written_out(PENDING), Reminder.next_attempt_at > now)
         .values(next_attempt_at=now)
     )
 
