@@ -12,7 +12,6 @@ with py-spy while it drains and prints the top functions.
 
 import argparse
 import asyncio
-import json
 import subprocess
 import sys
 import time
@@ -24,7 +23,6 @@ from asgi_lifespan import LifespanManager
 
 from dunning_contracts import Topics
 from dunning_platform.devstack.migrate import migrate
-from dunning_platform.devstack.postgres import asyncpg_dsn
 from dunning_platform.devstack.services import service
 from dunning_platform.devstack.state import repo_root
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from dunning_contracts import CloudEvent, dlq_topic, parse_data
@@ -49,6 +49,11 @@ class ConsumerSpec:
     # Inbound topics refuse types they do not know; shared topics skip types meant for someone else.
     reject_unknown_types: bool = False
     batch_size: int | None = None
+    # Each transaction first takes an advisory lock per record key (the loan id on this platform's topics).
+    # With several replicas, one key's partitions of different topics may be held by different members
+    # (the assignment keeps no key's topics together), and their transactions would run at once: a
+    # LoanBooked and a LoanOverdue of one loan must not each decide without seeing the other's writes.
+    lock_keys: bool = False
 
 
 class InvalidEvent(Exception):
@@ -196,8 +201,7 @@ class EventConsumer:
         """A poll's records, a transaction per topic (each partition's records in their order), then every
         partition's offset in one commit. A partition at a time cost a transaction and a broker round trip
         each, and a poll under a trickle of events holds a few records of many partitions."""
-        for records in _by_topic(batches).values():
-            await self.process(records)
+        await self.apply_poll(batches)
         next_offsets = {partition: records[-1].offset + 1 for partition, records in batches.items()}
         for partition in next_offsets:
             await self._tag(partition)
@@ -205,6 +209,11 @@ class EventConsumer:
         await consumer.commit(next_offsets)
         for partition, offset in next_offsets.items():
             self._record_lag(consumer, partition, offset)
+
+    async def apply_poll(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Each topic's records in a transaction, one topic after the other; offsets are the caller's."""
+        for records in _by_topic(batches).values():
+            await self.process(records)
 
     async def on_assigned(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]) -> None:
         try:
@@ -317,6 +326,8 @@ class EventConsumer:
 
     async def _apply(self, uow: UnitOfWork, deliveries: list[Delivery]) -> None:
         topic = deliveries[0].record.topic
+        if self.spec.lock_keys:
+            await lock_keys(uow, self.spec.group_id, [d.record.key for d in deliveries])
         fresh = await uow.claim([d.dedupe_key for d in deliveries], topic=topic)
         ready, duplicates = [], Counter()
         for delivery in deliveries:
@@ -373,6 +384,23 @@ class EventConsumer:
             ("dlq-failed-at", datetime.now(UTC).isoformat()),
         ]
         uow.publish_raw(dlq_topic(record.topic), record.key, record.value or b"", headers)
+
+
+# In one order (by key), before anything else in the transaction, so two of them cannot deadlock: one
+# that waits holds nothing but locks ordered before the one it waits for.
+_LOCK_KEYS = text("""
+    SELECT count(pg_advisory_xact_lock(k))
+    FROM (SELECT DISTINCT hashtextextended(:group || ':' || key, 0) AS k
+          FROM unnest(CAST(:keys AS text[])) AS key ORDER BY 1) AS keys
+""")
+
+
+async def lock_keys(uow: UnitOfWork, group_id: str, keys: list[bytes | None]) -> None:
+    """Advisory locks, held to the end of the transaction, on the records' keys within the consumer group;
+    a record without a key locks nothing."""
+    named = sorted({key.decode(errors="replace") for key in keys if key})
+    if named:
+        await uow.session.execute(_LOCK_KEYS, {"group": group_id, "keys": named})
 
 
 class _CheckingOffsets(ConsumerRebalanceListener):

@@ -25,13 +25,20 @@ def create_service_app(settings: Settings | None = None, clock: Clock | None = N
         tables,
         service=SERVICE,
         schema=SCHEMA,
-        # LoanBooked shares its topic with payments; only the types in HANDLERS are taken, the rest skipped.
-        consumers=[ConsumerSpec("dunning-scheduler", [Topics.LOAN_OVERDUE, Topics.REPAYMENT_EVENTS, Topics.REMINDER_SENT], HANDLERS)],
+        consumers=[consumer_spec()],
         produces=[Topics.REMINDER_REQUESTED, Topics.CASE_ESCALATED, Topics.CASE_EVENTS],
         background=timer_workers(settings.timer_workers),
         clock=clock,
     )
     return create_app(title=SERVICE, settings=settings, routers=[cases_router, policy_router, agent_router, loans_router], runtime=runtime)
+
+
+def consumer_spec() -> ConsumerSpec:
+    """LoanBooked shares its topic with payments; only the types in HANDLERS are taken, the rest skipped.
+    A loan's events come on three topics, whose partitions replicas may hold apart: each transaction
+    locks its loans first, so one loan's LoanBooked, LoanOverdue and payments apply one at a time."""
+    topics = [Topics.LOAN_OVERDUE, Topics.REPAYMENT_EVENTS, Topics.REMINDER_SENT]
+    return ConsumerSpec("dunning-scheduler", topics, HANDLERS, lock_keys=True)
 
 
 def __getattr__(name: str):
