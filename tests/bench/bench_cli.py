@@ -26,6 +26,7 @@ from .bench_report import charts, document, text_table
 from .bench_results import NotMeasured, Result, skipped
 from .bench_sizes import QUICK, Sizes, all_fields, env_name, option_name, resolve
 from .bench_stack import BenchStack
+from .bench_statements import markdown as statements_markdown
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true",
                         help="sample each service process with py-spy and write where the time goes")
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs and print where")
+    parser.add_argument("--pg-statements", action="store_true",
+                        help="preload pg_stat_statements and write each measurement's top statements")
     parser.add_argument("--unsafe-fast-postgres", action="store_true",
                         help="fsync and synchronous_commit off, as the test fixtures run it (default: durable)")
     for name in all_fields():
@@ -146,16 +149,18 @@ def run(arguments: argparse.Namespace) -> dict[str, Result]:
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}; known: {', '.join(SECTIONS)}")
     load_at_start = load_average()
-    stack = BenchStack.start(durable=not arguments.unsafe_fast_postgres)
+    stack = BenchStack.start(durable=not arguments.unsafe_fast_postgres, statements=arguments.pg_statements)
     try:
-        bench = Bench(stack, sizes, daytime_zone(), profile=arguments.profile and _can_profile())
+        bench = Bench(stack, sizes, daytime_zone(), profile=arguments.profile and _can_profile(),
+                      statements=arguments.pg_statements)
         results = _event_loop_run(run_plan(bench, sections))
         machine = describe(_event_loop_run(stack.server_version()), load_at_start)
     finally:
         stack.stop(keep_logs=arguments.keep_logs)
     print()
     print(text_table(results))
-    where = profile_markdown(bench.profiles) if bench.profiles else ""
+    where = "\n\n".join(filter(None, [profile_markdown(bench.profiles) if bench.profiles else "",
+                                      statements_markdown(bench.top_statements)]))
     if where:
         print("\n" + where)
     if not arguments.no_write:

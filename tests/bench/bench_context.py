@@ -15,6 +15,8 @@ class Bench:
     profile: bool = False  # py-spy each service process (--profile)
     current: str = ""  # the measurement running now, to label its profiles
     profiles: dict[str, dict] = field(default_factory=dict)
+    statements: bool = False  # PostgreSQL's top statements of each measurement (--pg-statements)
+    top_statements: dict[str, list] = field(default_factory=dict)
     results: dict[str, Result] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
 

@@ -52,6 +52,8 @@ async def environment(bench: Bench, names: list[str], *, provider: bool = False)
         # All at once, as `make run` does: their schemas and processes do not touch each other.
         await all_of(services.migrate(svc) for svc in dict.fromkeys(chosen))
         await all_of(services.start(svc) for svc in chosen)
+        if bench.statements:
+            await bench.stack.forget_statements(database)  # the migrations' DDL is not the measurement's
         connection = await bench.stack.connect(database)
         yield Environment(services, database, connection)
     finally:
@@ -60,6 +62,8 @@ async def environment(bench: Bench, names: list[str], *, provider: bool = False)
         await services.stop()
         bench.profiles.update(services.profiles)
         bench.stack.stop_broker(bootstrap)
+        if bench.statements:
+            bench.top_statements[bench.current] = await bench.stack.top_statements(database)
         await bench.stack.drop_database(database)
 
 

@@ -22,6 +22,26 @@ from dunning_platform.devstack.processes import Child, free_port
 from dunning_platform.devstack.services import SERVICES
 
 
+STATEMENT_SETTINGS = {"shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "all"}
+_TOP_STATEMENTS = """
+    SELECT s.total_exec_time AS ms, s.calls, s.rows, r.rolname AS role,
+           regexp_replace(s.query, '\\s+', ' ', 'g') AS query,
+           sum(s.total_exec_time) OVER () AS all_ms
+    FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+    WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = $1)
+    ORDER BY s.total_exec_time DESC LIMIT $2
+"""
+
+
+@dataclass(frozen=True)
+class Statement:
+    share: float  # of the time PostgreSQL spent executing the database's statements, lock waits included
+    calls: int
+    rows: int
+    role: str
+    query: str  # normalised: constants shown as $n
+
+
 @dataclass
 class BenchStack:
     root: Path
@@ -34,11 +54,13 @@ class BenchStack:
     databases: list[str] = field(default_factory=list)
 
     @classmethod
-    def start(cls, *, durable: bool) -> "BenchStack":
+    def start(cls, *, durable: bool, statements: bool = False) -> "BenchStack":
+        """`statements`: the server keeps pg_stat_statements (every statement, nested ones too)."""
         root = Path(tempfile.mkdtemp(prefix="dunning-bench-", dir="/tmp"))
+        extra = STATEMENT_SETTINGS if statements else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            postgres = start_embedded(root / "pg", durable=durable)
+            postgres = start_embedded(root / "pg", durable=durable, extra_settings=extra)
         tokens_file = root / "tokens.json"
         token = issue_token(tokens_file, name="bench admin", scopes=["admin"])
         passwords = {svc.role: secrets.token_urlsafe(18) for svc in SERVICES}
@@ -86,6 +108,26 @@ class BenchStack:
         finally:
             await connection.close()
         self.databases.remove(database)
+
+    async def forget_statements(self, database: str) -> None:
+        """Start counting the database's statements afresh (after its migrations, say)."""
+        connection = await self.connect()
+        try:
+            await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            await connection.execute("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = $1), 0)", database)
+        finally:
+            await connection.close()
+
+    async def top_statements(self, database: str, limit: int = 12) -> list[Statement]:
+        """The database's statements by total execution time, from a server started with `statements`."""
+        connection = await self.connect()
+        try:
+            await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            rows = await connection.fetch(_TOP_STATEMENTS, database, limit)
+        finally:
+            await connection.close()
+        return [Statement(r["ms"] / r["all_ms"] if r["all_ms"] else 0.0, r["calls"], r["rows"], r["role"], r["query"])
+                for r in rows]
 
     async def server_version(self) -> str:
         connection = await self.connect()

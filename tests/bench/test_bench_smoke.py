@@ -1,5 +1,6 @@
 """The benchmark harness itself works: its baselines, at a tiny size, produce a table of real numbers."""
 
+import asyncio
 import re
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ if str(REPO) not in sys.path:
 
 from tests.bench.bench_cli import parse, run  # noqa: E402
 from tests.bench.bench_report import text_table  # noqa: E402
+from tests.bench.bench_stack import BenchStack  # noqa: E402
+from tests.bench.bench_statements import markdown as statements_markdown  # noqa: E402
 
 TINY = ["--kafka-events", "200", "--insert-rows", "500", "--timers", "2000", "--timer-steady-rate", "200",
         "--timer-steady-seconds", "1", "--http-calls", "100", "--http-concurrency", "10"]
@@ -32,3 +35,33 @@ def test_quick_baselines_print_a_table_of_numbers_and_write_the_document(tmp_pat
     document = out.read_text()
     assert "## Machine" in document and "| PostgreSQL |" in document
     assert results["baseline.kafka_produce"].name in document
+
+
+def test_pg_statements_lists_a_databases_own_statements_by_time():
+    stack = BenchStack.start(durable=False, statements=True)
+    try:
+        statements = asyncio.run(_statements_of_a_small_workload(stack))
+    finally:
+        stack.stop()
+
+    inserts = [s for s in statements if s.query.startswith("INSERT INTO bench_probe")]
+    assert len(inserts) == 1 and inserts[0].calls == 3 and inserts[0].rows == 3_000
+    assert all("pg_database" not in s.query for s in statements)  # the admin's own reads are elsewhere
+    assert not any("CREATE TABLE" in s.query or "VALUES" in s.query for s in statements)  # before the reset
+    assert 0 < inserts[0].share <= 1
+    section = statements_markdown({"probe": statements})
+    assert "### probe" in section and "| 3 | 3,000 | postgres | `INSERT INTO bench_probe SELECT generate_series($1, $2)` |" in section
+
+
+async def _statements_of_a_small_workload(stack: BenchStack) -> list:
+    database, _ = await stack.create_database()
+    connection = await stack.connect(database)
+    try:
+        await connection.execute("CREATE TABLE bench_probe (n int)")
+        await connection.execute("INSERT INTO bench_probe VALUES (0)")
+        await stack.forget_statements(database)
+        for _ in range(3):
+            await connection.execute("INSERT INTO bench_probe SELECT generate_series(1, 1000)")
+    finally:
+        await connection.close()
+    return await stack.top_statements(database)

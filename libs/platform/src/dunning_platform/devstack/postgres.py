@@ -62,8 +62,9 @@ class EmbeddedPostgres:
             log.warning("PostgreSQL in %s was not running (a stale postmaster.pid)", self.pgdata)
 
 
-def start_embedded(pgdata: Path, *, durable: bool = True) -> EmbeddedPostgres:
-    """Start (or attach to) the embedded server in `pgdata`, initialising it on first use."""
+def start_embedded(pgdata: Path, *, durable: bool = True, extra_settings: dict[str, str] | None = None) -> EmbeddedPostgres:
+    """Start (or attach to) the embedded server in `pgdata`, initialising it on first use; `extra_settings`
+    are server settings on top of ours (the benchmark's `--pg-statements` preloads an extension)."""
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its /tmp fallback is fine here.
         warnings.simplefilter("ignore")
@@ -72,6 +73,7 @@ def start_embedded(pgdata: Path, *, durable: bool = True) -> EmbeddedPostgres:
     settings = {"max_connections": str(MAX_CONNECTIONS)}
     if not durable:
         settings |= FAST_UNSAFE_SETTINGS
+    settings |= extra_settings or {}
     pgdata.mkdir(parents=True, exist_ok=True)
     if not (pgdata / "PG_VERSION").exists():
         _initdb(pgdata.resolve(), settings)
