@@ -38,6 +38,7 @@ class Statement:
     share: float  # of the time PostgreSQL spent executing the database's statements, lock waits included
     calls: int
     rows: int
+    mean_ms: float
     role: str
     query: str  # normalised: constants shown as $n
 
@@ -126,8 +127,8 @@ class BenchStack:
             rows = await connection.fetch(_TOP_STATEMENTS, database, limit)
         finally:
             await connection.close()
-        return [Statement(r["ms"] / r["all_ms"] if r["all_ms"] else 0.0, r["calls"], r["rows"], r["role"], r["query"])
-                for r in rows]
+        return [Statement(r["ms"] / r["all_ms"] if r["all_ms"] else 0.0, r["calls"], r["rows"], r["ms"] / max(r["calls"], 1),
+                          r["role"], r["query"]) for r in rows]
 
     async def server_version(self) -> str:
         connection = await self.connect()

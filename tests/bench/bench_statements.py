@@ -18,9 +18,9 @@ def markdown(by_measurement: dict[str, list[Statement]]) -> str:
 
 
 def _table(statements: list[Statement]) -> str:
-    rows = ["| share | calls | rows | role | statement |", "| --- | --- | --- | --- | --- |"]
+    rows = ["| share | calls | rows | ms per call | role | statement |", "| --- | --- | --- | --- | --- | --- |"]
     for s in statements:
-        rows.append(f"| {s.share:.1%} | {s.calls:,} | {s.rows:,} | {s.role} | `{_short(s.query)}` |")
+        rows.append(f"| {s.share:.1%} | {s.calls:,} | {s.rows:,} | {s.mean_ms:.2f} | {s.role} | `{_short(s.query)}` |")
     return "\n".join(rows)
 
 

@@ -50,7 +50,8 @@ def test_pg_statements_lists_a_databases_own_statements_by_time():
     assert not any("CREATE TABLE" in s.query or "VALUES" in s.query for s in statements)  # before the reset
     assert 0 < inserts[0].share <= 1
     section = statements_markdown({"probe": statements})
-    assert "### probe" in section and "| 3 | 3,000 | postgres | `INSERT INTO bench_probe SELECT generate_series($1, $2)` |" in section
+    assert "### probe" in section and "| 3 | 3,000 |" in section
+    assert "| postgres | `INSERT INTO bench_probe SELECT generate_series($1, $2)` |" in section
 
 
 async def _statements_of_a_small_workload(stack: BenchStack) -> list:
