@@ -27,8 +27,8 @@ consumer group in).
   The steady row: N more timers due tomorrow stay pending while `timer_steady_rate` per second fall due
   for `timer_steady_seconds`; the loop polls every 50 ms when idle; lateness = `fired_at - due_at`.
 - **bare SKIP LOCKED loop + outbox rows, scheduler's table**: the same claim loop on the scheduler's own
-  `timers` table, whose one statement also copies each fired timer's stored event into the outbox, as
-  firing an action must. The scheduler's firing row is a ratio of the plain loop above (the issue's
+  `timers` table, whose one statement also writes each fired timer's event, built from its row as the
+  scheduler builds it, into the outbox, as firing an action must. The scheduler's firing row is a ratio of the plain loop above (the issue's
   measure); its notes give the ratio to this one as well.
 - **raw httpx calls**: POSTs of an SMS-sized JSON body with keep-alive at a concurrency of 50 to the
   provider process (the dev provider when it exists, otherwise a minimal uvicorn app that answers 200).

@@ -9,8 +9,8 @@ The bare loop of the baselines claims and marks rows of a four-column table and 
 firing a reminder also has to write its event to the outbox in the same transaction (or it could be
 lost), and the service's relay then publishes it. So the drain row also carries, in its notes, a fair
 bare loop measured in this section: the same claim on the scheduler's own table (same rows, same
-indexes), marking them fired and copying each stored event into the outbox, in one SQL statement per
-batch, with no service, relay or Python per row around it."""
+indexes), marking them fired and writing each one's event, built from its row, into the outbox, in one
+SQL statement per batch, with no service, relay or Python per row around it."""
 
 import asyncio
 import json
@@ -30,7 +30,7 @@ from .bench_results import NotMeasured, Result, percentile
 from .bench_services import environment
 
 SCHEMA = "scheduler"
-NEEDED = {"loan_id", "kind", "due_at", "status", "payload", "created_at", "fired_at", "reminder_id", "event"}
+NEEDED = {"loan_id", "kind", "due_at", "status", "payload", "created_at", "fired_at", "reminder_id"}
 
 
 async def timer_columns(connection: asyncpg.Connection) -> set[str]:
@@ -40,7 +40,8 @@ async def timer_columns(connection: asyncpg.Connection) -> set[str]:
 
 
 def reminder_payload(loan_id: str) -> str:
-    """The planner's payload beside the event: policy version and reason, for the case history."""
+    """What the planner writes in a reminder timer's payload: why and under which policy version, and the
+    rest of its ReminderRequested (firing builds the event from the row)."""
     now = datetime.now(UTC)
     return json.dumps({
         "borrower_id": f"b-{loan_id}", "channel": "sms", "template": "overdue_day1", "locale": "zh-CN",
@@ -49,28 +50,15 @@ def reminder_payload(loan_id: str) -> str:
     })
 
 
-def reminder_event(reminder_id: uuid.UUID, loan_id: str) -> str:
-    """The ReminderRequested data the planner serialises into `timers.event` (firing wraps it as is)."""
-    now = datetime.now(UTC)
-    return json.dumps({
-        "reminder_id": str(reminder_id), "case_id": f"pre-due:{loan_id}", "loan_id": loan_id,
-        "borrower_id": f"b-{loan_id}", "channel": "sms", "template": "pre_due_reminder", "locale": "zh-CN",
-        "stage": "reminder", "not_before": now.isoformat(), "expires_at": (now + timedelta(hours=12)).isoformat(),
-    })
-
-
 async def seed(connection: asyncpg.Connection, due_ats: list[datetime]) -> datetime:
     """Pending reminder timers without a case (as pre-due reminders are), one COPY, one transaction,
-    in the shape the planner writes them (event data serialised when planned); returns when they became
-    visible to the scheduler."""
+    in the shape the planner writes them (the reminder id from the column's default); returns when they
+    became visible to the scheduler."""
     run = uuid.uuid4().hex[:6]
     now = datetime.now(UTC)
     payload = reminder_payload(f"sched-{run}")
-    records = []
-    for n, due in enumerate(due_ats):
-        loan_id, reminder_id = f"sched-{run}-{n}", uuid.uuid4()
-        records.append((loan_id, "reminder", due, payload, now, reminder_id, reminder_event(reminder_id, loan_id)))
-    columns = ["loan_id", "kind", "due_at", "payload", "created_at", "reminder_id", "event"]
+    records = [(f"sched-{run}-{n}", "reminder", due, payload, now) for n, due in enumerate(due_ats)]
+    columns = ["loan_id", "kind", "due_at", "payload", "created_at"]
     await connection.copy_records_to_table("timers", schema_name=SCHEMA, records=records, columns=columns)
     committed = datetime.now(UTC)
     # Statistics, as a long-lived table has them; the scheduler may already be firing meanwhile.
@@ -101,17 +89,23 @@ async def fired_since(connection: asyncpg.Connection, since: datetime) -> tuple[
     return row["n"], row["last"]
 
 
-# The least a durable firing does: claim, mark fired, and put the timer's stored event in the outbox.
+# The least a durable firing does: claim, mark fired, and put the timer's event, built from its row as
+# the scheduler builds it, in the outbox.
 BARE_WITH_OUTBOX = f"""
 WITH due AS (
     SELECT id FROM {SCHEMA}.timers WHERE status = 'pending' AND due_at <= now()
     ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED
 ), fired AS (
     UPDATE {SCHEMA}.timers AS t SET status = 'fired', fired_at = clock_timestamp() FROM due WHERE t.id = due.id
-    RETURNING t.loan_id, t.event
+    RETURNING t.reminder_id, t.case_id, t.loan_id, t.payload
 )
 INSERT INTO {SCHEMA}.outbox (topic, key, value, event_type)
-SELECT 'bench.bare', convert_to(loan_id, 'UTF8'), convert_to(event, 'UTF8'), 'ReminderRequested' FROM fired
+SELECT 'bench.bare', convert_to(loan_id, 'UTF8'), convert_to(json_build_object(
+           'reminder_id', reminder_id, 'case_id', coalesce(case_id::text, 'pre-due:' || loan_id), 'loan_id', loan_id,
+           'borrower_id', payload -> 'borrower_id', 'channel', payload -> 'channel', 'template', payload -> 'template',
+           'locale', payload -> 'locale', 'stage', payload -> 'stage', 'not_before', payload -> 'not_before',
+           'expires_at', payload -> 'expires_at')::text, 'UTF8'), 'ReminderRequested'
+FROM fired
 """
 
 

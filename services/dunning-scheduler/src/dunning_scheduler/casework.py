@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic_core import to_json
-
 from dunning_contracts.events import CaseEscalated, Stage
 from dunning_messaging import UnitOfWork
 from dunning_platform.tracing import current_trace_id
@@ -239,53 +237,42 @@ def describe(action: PlannedAction) -> dict[str, Any]:
 def timer_rows(
     actions: list[PlannedAction], case: Case | None, ctx: Context, *, loan_id: str = "", borrower_id: str = ""
 ) -> list[dict]:
+    """The rows of planned timers. No reminder id and no event text: PostgreSQL gives a timer its
+    reminder id as it is written, and the ReminderRequested is built from the timer's row when it fires
+    (`adapters/firing_sql.FIRE_DUE`; `at_once` for those due as they are planned). A case ends long
+    before most of what its plan holds falls due, so nothing is spent on an event that is never sent."""
     loan_id = case.loan_id if case else loan_id
-    borrower_id = case.borrower_id if case else borrower_id
-    # Pre-due reminders come before any case exists; they name the loan instead.
-    case_ref = str(case.id) if case else f"pre-due:{loan_id}"
     # What every timer of the plan shares, worked out once (a new case plans about nine).
     shared = {"policy_version": ctx.policy.version, "locale": ctx.borrower.locale, "trace_id": current_trace_id()}
-    addressed = {"case_id": case_ref, "loan_id": loan_id, "borrower_id": borrower_id}
-    rows = []
-    for action in actions:
-        reminder_id = uuid.uuid4()
-        rows.append({
-            "reminder_id": reminder_id,
-            "case_id": case.id if case else None,
+    addressee = case.borrower_id if case else borrower_id
+    case_id = case.id if case else None
+    return [
+        {
+            "case_id": case_id,
             "loan_id": loan_id,
             "kind": action.kind,
             "due_at": action.due_at,
-            "payload": payload(action, shared),
-            "event": reminder_event(action, reminder_id, addressed, ctx.borrower.locale),
+            "payload": payload(action, shared, addressee),
             "created_at": ctx.now,
-        })
-    return rows
+        }
+        for action in actions
+    ]
 
 
-def payload(action: PlannedAction, shared: dict[str, Any]) -> dict[str, Any]:
+def payload(action: PlannedAction, shared: dict[str, Any], borrower_id: str) -> dict[str, Any]:
     """Why and under which version the timer exists; shown in the case's plan and history. `shared`: the
-    policy version, the locale and the trace of the event that planned it, continued by what the timer emits."""
+    policy version, the locale and the trace of the event that planned it, continued by what the timer
+    emits. A reminder's also holds the rest of its ReminderRequested: whom, and the window to send it in."""
     content = {"stage": action.stage, "day": action.day, "reason": action.reason} | shared
     content["template"] = action.template
     if action.channel:
         content["channel"] = action.channel
     if action.not_before:
         content["not_before"] = action.not_before.isoformat()  # counted by the caps once fired
+    if action.kind == "reminder":
+        content["borrower_id"] = borrower_id
+        content["expires_at"] = action.expires_at.isoformat() if action.expires_at else None
     return content
-
-
-def reminder_event(action: PlannedAction, reminder_id: uuid.UUID, addressed: dict[str, str], locale: str) -> str | None:
-    """The ReminderRequested data as JSON, so firing only has to wrap it in an envelope. Encoded from a
-    plain dict in the model's field order, without validating each timer's copy: every value comes from
-    validated inputs (the event, the policy, the borrower's profile) or our own planner, and pydantic's
-    encoder writes them as the model would (tests hold it to ReminderRequested)."""
-    if action.kind != "reminder":
-        return None
-    data = {"reminder_id": str(reminder_id)} | addressed | {
-        "channel": action.channel, "template": action.template, "locale": locale, "stage": action.stage,
-        "not_before": action.not_before, "expires_at": action.expires_at,
-    }
-    return to_json(data).decode()
 
 
 def record(ctx: Context, case: Case, kind: str, reason: str, *, stage: str | None = None, details: dict | None = None) -> None:

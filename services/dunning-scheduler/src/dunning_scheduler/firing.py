@@ -9,11 +9,10 @@ import uuid
 from dunning_contracts import Topics
 from dunning_messaging import UnitOfWork
 from dunning_scheduler import casework, pauses
-from dunning_scheduler.adapters.firing_sql import copy_to_outbox, fire_due
+from dunning_scheduler.adapters.firing_sql import fire_due
 from dunning_scheduler.adapters.repository import CaseRepository, TimerClaims
 from dunning_scheduler.domain.ladder import next_escalation_day
 from dunning_scheduler.domain.planner import ACTION_KINDS, plan_review
-from dunning_scheduler.envelopes import outbox_row
 from dunning_scheduler.metrics import TIMERS_FIRED
 
 CHECKPOINT_KINDS = ("review", "resume")
@@ -23,9 +22,7 @@ async def fire_due_actions(uow: UnitOfWork, limit: int, source: str) -> list:
     """Claim up to `limit` due action timers and write what they do; the caller commits, then
     calls `metrics.observe_fired` (a timer counts as fired when its events are committed, not before)."""
     now = uow.clock.now()
-    timers = await fire_due(uow.session, now, limit, ACTION_KINDS, topic=Topics.REMINDER_REQUESTED, source_json=json.dumps(source))
-    await copy_to_outbox(uow.session, [outbox_row(t, source, now) for t in timers if t["task"] is not None])
-    return timers
+    return await fire_due(uow.session, now, limit, ACTION_KINDS, topic=Topics.REMINDER_REQUESTED, source_json=json.dumps(source))
 
 
 async def due_checkpoints(uow: UnitOfWork, limit: int) -> list:

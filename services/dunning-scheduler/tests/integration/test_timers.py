@@ -79,16 +79,19 @@ async def test_lateness_of_fired_timers_is_measured(scheduler):
     assert 'scheduler_timers_fired_total{kind="reminder"}' in metrics
 
 
-async def test_a_reminder_timer_planned_before_events_were_stored_whole_still_fires(scheduler):
+async def test_a_reminder_timer_fires_with_its_event_built_from_its_row(scheduler):
+    """As the planner writes a timer: no event text, the reminder id from the column's default, the rest of
+    the ReminderRequested in the payload (as timers planned before the event text was stored had it too)."""
     loan_id = new_loan_id()
     payload = {
         "borrower_id": "B-9", "channel": "sms", "template": "overdue_reminder", "locale": "en", "stage": "reminder",
-        "not_before": START.isoformat(), "expires_at": START.isoformat(), "policy_version": 1, "reason": "older row",
+        "not_before": START.isoformat(), "expires_at": START.isoformat(), "policy_version": 1, "reason": "planned",
     }
     connection = await asyncpg.connect(asyncpg_dsn(scheduler.database_url))
     try:
-        await connection.execute(
-            "INSERT INTO scheduler.timers (loan_id, kind, payload, due_at, created_at) VALUES ($1, 'reminder', $2::jsonb, $3, $3)",
+        reminder_id = await connection.fetchval(
+            "INSERT INTO scheduler.timers (loan_id, kind, payload, due_at, created_at) VALUES ($1, 'reminder', $2::jsonb, $3, $3)"
+            " RETURNING reminder_id",
             loan_id, json.dumps(payload), START,
         )
     finally:
@@ -96,4 +99,7 @@ async def test_a_reminder_timer_planned_before_events_were_stored_whole_still_fi
     await scheduler.settled()
 
     [reminder] = await scheduler.bus.reminders(loan_id)
-    assert (reminder["case_id"], reminder["borrower_id"], reminder["locale"]) == (f"pre-due:{loan_id}", "B-9", "en")
+    event = ReminderRequested.model_validate(reminder)
+    assert (event.reminder_id, event.case_id, event.loan_id, event.borrower_id) == (str(reminder_id), f"pre-due:{loan_id}", loan_id, "B-9")
+    assert (event.channel, event.template, event.locale, event.stage) == ("sms", "overdue_reminder", "en", "reminder")
+    assert event.not_before == event.expires_at == START

@@ -1,6 +1,8 @@
-"""A planned reminder's event text is written without validating each timer's copy: it must be exactly
-what ReminderRequested would write, and read back as a valid ReminderRequested."""
+"""A reminder fired as it is planned has its event written without validating each copy: it must be
+exactly what ReminderRequested would write, and read back as a valid ReminderRequested. Its row holds
+what FIRE_DUE builds the same event from in PostgreSQL (tests/integration/test_timers.py)."""
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -8,6 +10,7 @@ import pytest
 
 from dunning_contracts.events import ReminderRequested
 from dunning_scheduler import casework
+from dunning_scheduler.envelopes import reminder_data
 from dunning_scheduler.adapters.orm import Case
 from dunning_scheduler.casework import Context
 from dunning_scheduler.domain.borrower import BorrowerContext
@@ -41,30 +44,46 @@ def reminders(timezone: str) -> list[PlannedAction]:
     ]
 
 
-def as_the_model_writes_it(row: dict) -> str:
-    return ReminderRequested.model_validate_json(row["event"]).model_dump_json()
+def with_ids(rows: list[dict]) -> list[dict]:
+    """Rows as at_once fires them: each with a reminder id of its own."""
+    return [row | {"reminder_id": uuid.uuid4()} for row in rows]
 
 
 @pytest.mark.parametrize("timezone", ["Asia/Shanghai", "UTC", "America/St_Johns", "Europe/London"])
-def test_a_cases_reminder_events_are_what_the_model_writes(timezone):
-    rows = casework.timer_rows(reminders(timezone), a_case(), context(timezone))
-    assert [row["event"] for row in rows] == [as_the_model_writes_it(row) for row in rows]
+def test_a_cases_reminder_events_are_what_the_model_reads(timezone):
+    case = a_case()
+    rows = with_ids(casework.timer_rows(reminders(timezone), case, context(timezone)))
+    events = [ReminderRequested.model_validate_json(reminder_data(row)) for row in rows]
+    assert [(e.reminder_id, e.case_id, e.loan_id, e.borrower_id) for e in events] == [
+        (str(row["reminder_id"]), str(case.id), case.loan_id, "b-7") for row in rows
+    ]
+    planned = reminders(timezone)
+    assert [(e.not_before, e.expires_at) for e in events] == [(a.not_before, a.expires_at) for a in planned]
+    assert [(e.channel, e.template, e.stage, e.locale) for e in events] == [
+        ("sms", "overdue_reminder", "reminder", "zh-CN"), ("email", "phone_notice", "phone", "zh-CN")
+    ]
+
+
+def test_the_event_text_is_valid_json_of_the_models_fields_in_its_order():
+    [row] = with_ids(casework.timer_rows(reminders("UTC")[:1], a_case(), context()))
+    text = reminder_data(row)
+    assert list(json.loads(text)) == list(ReminderRequested.model_fields)
 
 
 def test_a_pre_due_reminder_names_the_loan_as_its_case():
-    rows = casework.timer_rows(reminders("UTC")[:1], None, context(), loan_id="L-1", borrower_id="b-1")
-    event = ReminderRequested.model_validate_json(rows[0]["event"])
-    assert (event.case_id, event.loan_id, event.borrower_id, event.reminder_id) == ("pre-due:L-1", "L-1", "b-1", str(rows[0]["reminder_id"]))
-    assert rows[0]["event"] == event.model_dump_json()
+    [row] = with_ids(casework.timer_rows(reminders("UTC")[:1], None, context(), loan_id="L-1", borrower_id="b-1"))
+    event = ReminderRequested.model_validate_json(reminder_data(row))
+    assert (event.case_id, event.loan_id, event.borrower_id, event.reminder_id) == ("pre-due:L-1", "L-1", "b-1", str(row["reminder_id"]))
 
 
-def test_each_timer_has_its_own_id_and_payload_and_checkpoints_no_event():
+def test_planned_timers_carry_no_id_nor_event_and_each_its_own_payload():
     review = PlannedAction("review", NOW, "reminder", 8, "day 8 may call for a later stage")
     rows = casework.timer_rows([*reminders("UTC"), review], a_case(), context(locale="en-US"))
-    assert len({row["reminder_id"] for row in rows}) == 3
-    assert rows[2]["event"] is None
+    assert all("reminder_id" not in row and "event" not in row for row in rows)
     assert rows[0]["payload"] is not rows[1]["payload"]
     assert rows[0]["payload"] | {"trace_id": None} == {
         "stage": "reminder", "day": 1, "reason": "entering reminder on day 1", "policy_version": 3, "locale": "en-US",
         "template": "overdue_reminder", "channel": "sms", "not_before": NOW.isoformat(), "trace_id": None,
+        "borrower_id": "b-7", "expires_at": (NOW + timedelta(hours=24)).isoformat(),
     }
+    assert "borrower_id" not in rows[2]["payload"]

@@ -1,8 +1,8 @@
 """The timer loop's hot path on the driver connection of the unit of work's own transaction: ONE
 statement claims a batch, marks it fired, writes a ReminderRequested to the outbox for each reminder and
 an agent task for each call or visit. No ORM, no JSON parsing and no event rows through Python: a
-reminder's event data was validated and serialised when it was planned, and the envelope around it is
-built by PostgreSQL, as `envelopes.outbox_row` builds it for the few timers planned before that."""
+reminder's event is built by PostgreSQL from its timer's row (the payload holds what the columns do
+not), envelope and all, as `envelopes` builds it for the reminders fired as they are planned."""
 
 from datetime import datetime
 
@@ -23,11 +23,17 @@ WITH due AS (
     WHERE t.id = due.id
     RETURNING t.id, t.reminder_id, t.case_id, t.loan_id, t.kind, t.due_at, t.event, t.payload
 ), reminders AS (
-    SELECT f.id, f.loan_id, f.event, gen_random_uuid()::text AS event_id,
+    -- Timers planned while a reminder's event was written with its timer still carry that text.
+    SELECT f.id, f.loan_id, gen_random_uuid()::text AS event_id,
+           coalesce(f.event, json_build_object(
+               'reminder_id', f.reminder_id, 'case_id', coalesce(f.case_id::text, 'pre-due:' || f.loan_id),
+               'loan_id', f.loan_id, 'borrower_id', f.payload -> 'borrower_id', 'channel', f.payload -> 'channel',
+               'template', f.payload -> 'template', 'locale', f.payload -> 'locale', 'stage', f.payload -> 'stage',
+               'not_before', f.payload -> 'not_before', 'expires_at', f.payload -> 'expires_at')::text) AS event,
            '00-' || coalesce(f.payload ->> 'trace_id', replace(gen_random_uuid()::text, '-', '')) || '-'
                || substr(replace(gen_random_uuid()::text, '-', ''), 1, 16) || '-01' AS traceparent
     FROM fired AS f
-    WHERE f.kind = 'reminder' AND f.event IS NOT NULL
+    WHERE f.kind = 'reminder'
 ), outboxed AS (
     INSERT INTO outbox (topic, key, value, headers, event_type, event_id)
     SELECT $4, convert_to(r.loan_id, 'UTF8'),
@@ -47,8 +53,7 @@ WITH due AS (
     WHERE f.kind <> 'reminder'
     ON CONFLICT (timer_id) DO NOTHING
 )
-SELECT f.id, f.reminder_id, f.case_id, f.loan_id, f.kind, f.due_at,
-       f.payload ->> 'trace_id' AS trace_id, CASE WHEN f.kind = 'reminder' AND f.event IS NULL THEN f.payload END AS task
+SELECT f.id, f.reminder_id, f.case_id, f.loan_id, f.kind, f.due_at, f.payload ->> 'trace_id' AS trace_id
 FROM fired AS f
 """
 
@@ -65,8 +70,7 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
 async def fire_due(
     session: AsyncSession, now: datetime, limit: int, kinds: tuple[str, ...], *, topic: str, source_json: str
 ) -> list[asyncpg.Record]:
-    """Fire up to `limit` due timers in one statement (see FIRE_DUE) and return them; `task` is set only
-    on a reminder planned without its event text, whose outbox row the caller still has to write."""
+    """Fire up to `limit` due timers in one statement (see FIRE_DUE) and return them."""
     connection = await driver_connection(session)
     return await connection.fetch(FIRE_DUE, now, limit, list(kinds), topic, source_json, now.isoformat())
 

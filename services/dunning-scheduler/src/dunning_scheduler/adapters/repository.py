@@ -391,7 +391,8 @@ CANCEL_PRE_DUE = text("""
         ) AS pre_due
     )
 """)
-# The locale of many cases' pending timers, each case its own; one row back per timer.
+# The locale of many cases' pending timers, each case its own; one row back per timer. (The event text
+# is that of timers planned when a reminder's event was written with its timer; see firing_sql.)
 SET_LOCALES = text("""
     UPDATE timers AS t
     SET payload = t.payload || jsonb_build_object('locale', v.locale),
@@ -400,7 +401,10 @@ SET_LOCALES = text("""
     WHERE t.case_id = v.case_id AND t.status = 'pending'
     RETURNING t.case_id
 """)
-TIMER_COLUMNS = ("reminder_id", "case_id", "loan_id", "kind", "due_at", "payload", "event", "created_at", "status", "fired_at")
+# Pending timers get their reminder id from the column's default; those fired as they were planned
+# (at_once) already have theirs, in the events they sent.
+PENDING_TIMER_COLUMNS = ("case_id", "loan_id", "kind", "due_at", "payload", "created_at")
+FIRED_TIMER_COLUMNS = PENDING_TIMER_COLUMNS + ("reminder_id", "status", "fired_at")
 
 
 class BulkWriter:
@@ -420,8 +424,10 @@ class BulkWriter:
         await self._copy("case_history", HISTORY_COLUMNS, records)
 
     async def timers(self, rows: list[dict]) -> None:
-        records = [timer_record(row) for row in rows]
-        await self._copy("timers", TIMER_COLUMNS, records)
+        pending = [timer_record(row) for row in rows if "reminder_id" not in row]
+        fired = [timer_record(row) + (row["reminder_id"], row["status"], row["fired_at"]) for row in rows if "reminder_id" in row]
+        await self._copy("timers", PENDING_TIMER_COLUMNS, pending)
+        await self._copy("timers", FIRED_TIMER_COLUMNS, fired)
 
     async def _copy(self, table: str, columns: tuple[str, ...], records: list[tuple]) -> None:
         if records:
@@ -430,11 +436,8 @@ class BulkWriter:
 
 
 def timer_record(row: dict) -> tuple:
-    """TIMER_COLUMNS of a planned timer; pending unless it was fired as it was planned (at_once)."""
-    return (
-        row["reminder_id"], row["case_id"], row["loan_id"], row["kind"], row["due_at"], json_text(row["payload"]),
-        row["event"], row["created_at"], row.get("status", "pending"), row.get("fired_at"),
-    )
+    """PENDING_TIMER_COLUMNS of a planned timer."""
+    return row["case_id"], row["loan_id"], row["kind"], row["due_at"], json_text(row["payload"]), row["created_at"]
 
 
 def _column(case: NewCase, name: str):
