@@ -11,7 +11,8 @@ from dunning_platform.settings import ServiceSettings
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFICATION_", extra="ignore")
 
-    # Borrower contact data is encrypted at rest with this Fernet key: without it the service must not start.
+    # Borrower contact data is encrypted at rest with a key derived from this Fernet key (adapters/vault.py):
+    # without it the service must not start.
     pii_key: SecretStr
 
     http_port: int = 8003

@@ -29,6 +29,29 @@ def test_the_vault_seals_and_opens_with_the_same_key_only():
         ContactVault(Fernet.generate_key().decode()).open(sealed)
 
 
+def test_sealed_values_are_ascii_tokens_each_with_its_own_nonce():
+    vault = ContactVault(Fernet.generate_key().decode())
+    first, second = vault.seal("张三"), vault.seal("张三")
+    assert first.isascii() and first.startswith(b"v2.") and first != second
+    assert vault.open(first) == vault.open(second) == "张三"
+
+
+def test_contact_data_sealed_with_fernet_before_still_opens():
+    key = Fernet.generate_key()
+    assert ContactVault(key.decode()).open(Fernet(key).encrypt("13812345678".encode())) == "13812345678"
+
+
+@pytest.mark.parametrize("damage", [
+    lambda token: token[:-2] + (b"A" if token[-2:-1] != b"A" else b"B") + token[-1:],  # the tag
+    lambda token: token[:3] + token[4:],                                              # truncated
+    lambda token: token[:3] + b"!" + token[4:],                                       # not base64
+])
+def test_a_damaged_token_is_refused(damage):
+    vault = ContactVault(Fernet.generate_key().decode())
+    with pytest.raises(ValueError, match="cannot be decrypted"):
+        vault.open(damage(vault.seal("13812345678")))
+
+
 def test_the_vault_refuses_a_key_that_is_not_a_fernet_key():
     with pytest.raises(ValueError, match="pii_key"):
         ContactVault("not-a-key")

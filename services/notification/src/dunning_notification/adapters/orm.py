@@ -26,7 +26,7 @@ class Borrower(Base):
     __tablename__ = "borrowers"
 
     borrower_id: Mapped[str] = mapped_column(Text, primary_key=True)
-    # Fernet tokens: names, phones and e-mails never rest in clear text.
+    # Sealed tokens (adapters/vault.py): names, phones and e-mails never rest in clear text.
     name_enc: Mapped[bytes] = mapped_column(LargeBinary)
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     email_enc: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -46,7 +46,7 @@ def _borrower_row(vault: ContactVault, borrower: BorrowerData, now: datetime) ->
     }
 
 
-# The Fernet tokens are URL-safe base64 (ASCII): they travel in the JSON as text and are stored as the same bytes.
+# Sealed tokens are ASCII (adapters/vault.py): they travel in the JSON as text and are stored as the same bytes.
 UPSERT_BORROWERS = text(
     "INSERT INTO notification.borrowers (borrower_id, name_enc, phone_enc, email_enc, locale, timezone, region,"
     " updated_at) SELECT borrower_id, convert_to(name_enc, 'UTF8'), convert_to(phone_enc, 'UTF8'),"
