@@ -39,6 +39,8 @@ class Writes:
     sent: dict[uuid.UUID, list[datetime]] = field(default_factory=dict)
     # Stage plans by what decides them (see `stage_planner`): the cases of a run mostly share them.
     plans: dict[tuple, Plan] = field(default_factory=dict)
+    # Pre-due reminders by what decides them (see `pre_due_plan`).
+    pre_due_plans: dict[tuple, list[PlannedAction]] = field(default_factory=dict)
     # The history's description of each planned action, by the action's identity (see `described`).
     descriptions: dict[int, tuple[PlannedAction, dict]] = field(default_factory=dict)
 
@@ -287,6 +289,15 @@ def record(ctx: Context, case: Case, kind: str, reason: str, *, stage: str | Non
 
 
 def pre_due_timers(ctx: Context, loan_id: str, borrower_id: str, due_dates: list[str]) -> list[dict]:
-    dates = [datetime.fromisoformat(d).date() for d in due_dates]
-    actions = plan_pre_due(ctx.policy.policy, dates, ctx.borrower.timezone, ctx.now)
-    return timer_rows(actions, None, ctx, loan_id=loan_id, borrower_id=borrower_id)
+    return timer_rows(pre_due_plan(ctx, due_dates), None, ctx, loan_id=loan_id, borrower_id=borrower_id)
+
+
+def pre_due_plan(ctx: Context, due_dates: list[str]) -> list[PlannedAction]:
+    """plan_pre_due, once per run for the loans that share their due dates and time zone (a day's
+    bookings of a product mostly do): the plan depends on nothing else but the policy and now."""
+    key = (ctx.policy.version, ctx.borrower.timezone, ctx.now, tuple(due_dates))
+    plans = ctx.writes.pre_due_plans if ctx.writes is not None else {}
+    if key not in plans:
+        dates = [datetime.fromisoformat(d).date() for d in due_dates]
+        plans[key] = plan_pre_due(ctx.policy.policy, dates, ctx.borrower.timezone, ctx.now)
+    return plans[key]
