@@ -1,6 +1,7 @@
 """The notification service's settings (environment prefix NOTIFICATION_)."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -14,6 +15,9 @@ class Settings(ServiceSettings):
     # Borrower contact data is encrypted at rest with a key derived from this Fernet key (adapters/vault.py):
     # without it the service must not start.
     pii_key: SecretStr
+    # How new contact data is sealed: "fernet" while replicas of a release that opens only Fernet tokens
+    # still run (a rolling upgrade), then "aes-gcm". Both are always opened.
+    pii_sealing: Literal["aes-gcm", "fernet"] = "aes-gcm"
 
     http_port: int = 8003
     source: str = "urn:dunning:notification"

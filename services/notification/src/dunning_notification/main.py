@@ -20,7 +20,7 @@ CONSUMED = [Topics.REPAYMENT_EVENTS, Topics.LOAN_OVERDUE, Topics.REMINDER_REQUES
 
 def create_service_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
-    vault = ContactVault(settings.pii_key.get_secret_value())
+    vault = ContactVault(settings.pii_key.get_secret_value(), seal_with=settings.pii_sealing)
     # Loaded (and linted) now: a template with forbidden wording stops the service before it sends anything.
     catalogue = load_catalogue()
     runtime = Runtime(

@@ -41,6 +41,16 @@ def test_contact_data_sealed_with_fernet_before_still_opens():
     assert ContactVault(key.decode()).open(Fernet(key).encrypt("13812345678".encode())) == "13812345678"
 
 
+def test_while_older_replicas_run_the_vault_seals_with_fernet_and_opens_both():
+    key = Fernet.generate_key().decode()
+    upgrading, upgraded = ContactVault(key, seal_with="fernet"), ContactVault(key)
+    sealed = upgrading.seal("13812345678")
+    assert Fernet(key.encode()).decrypt(sealed) == b"13812345678"
+    assert upgrading.open(upgraded.seal("张三")) == "张三" and upgraded.open(sealed) == "13812345678"
+    with pytest.raises(ValueError, match="pii_sealing"):
+        ContactVault(key, seal_with="rot13")
+
+
 @pytest.mark.parametrize("damage", [
     lambda token: token[:-2] + (b"A" if token[-2:-1] != b"A" else b"B") + token[-1:],  # the tag
     lambda token: token[:3] + token[4:],                                              # truncated

@@ -3,7 +3,9 @@
 The key from settings is a Fernet key (32 url-safe base64-encoded bytes, as the deployment makes it).
 Values are sealed with AES-256-GCM under a key derived from it (HKDF-SHA256), a random 96-bit nonce
 each, as ASCII tokens `v2.<base64url(nonce | ciphertext | tag)>` that travel in JSON as they are stored.
-Tokens sealed with Fernet itself (AES-128-CBC with an HMAC), as contact data was before, still open.
+Tokens sealed with Fernet itself (AES-128-CBC with an HMAC), as contact data was before, still open;
+`seal_with="fernet"` keeps sealing that way while replicas of an earlier release, which open only
+Fernet tokens, still run beside this one (a rolling upgrade).
 
 Why not Fernet for new tokens: it sets up a new HMAC and cipher context per token, about 15 us a field,
 and every booking seals three fields and every reminder opens two; one AES-GCM context serves them all
@@ -26,8 +28,14 @@ NONCE_BYTES = 12
 KEY_INFO = b"dunning notification contact vault v2: AES-256-GCM"
 
 
+SEALINGS = ("aes-gcm", "fernet")
+
+
 class ContactVault:
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, seal_with: str = "aes-gcm") -> None:
+        if seal_with not in SEALINGS:
+            raise ValueError(f"pii_sealing must be one of {', '.join(SEALINGS)}, not {seal_with!r}")
+        self._seal_with_fernet = seal_with == "fernet"
         try:
             self._fernet = Fernet(key.encode())
             secret = base64.urlsafe_b64decode(key.encode())
@@ -38,6 +46,8 @@ class ContactVault:
     def seal(self, value: str | None) -> bytes | None:
         if value is None:
             return None
+        if self._seal_with_fernet:
+            return self._fernet.encrypt(value.encode())
         nonce = os.urandom(NONCE_BYTES)
         return TOKEN_PREFIX + base64.urlsafe_b64encode(nonce + self._aead.encrypt(nonce, value.encode(), None))
 
