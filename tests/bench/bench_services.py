@@ -442,8 +442,10 @@ async def _steps(connection, loan_prefix: str) -> list[str]:
         return []
     steps = []
     for name in rows[0].keys():
-        samples = [row[name].total_seconds() * 1000 for row in rows]
-        steps.append(f"{name} {percentile(samples, 50):,.0f}/{percentile(samples, 99):,.0f}")
+        # A row's relay may not have marked it published yet (another of the loan's reminders was seen).
+        samples = [value.total_seconds() * 1000 for row in rows if (value := row[name]) is not None]
+        if samples:
+            steps.append(f"{name} {percentile(samples, 50):,.0f}/{percentile(samples, 99):,.0f}")
     return [f"steps p50/p99 ms over {len(rows):,} loans: " + "; ".join(steps)]
 
 

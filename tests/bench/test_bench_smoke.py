@@ -66,3 +66,16 @@ async def _statements_of_a_small_workload(stack: BenchStack) -> list:
     finally:
         await connection.close()
     return await stack.top_statements(database)
+
+
+def test_a_step_not_yet_timed_is_left_out_of_its_figures_not_the_measurement():
+    from datetime import timedelta
+
+    from tests.bench.bench_services import _steps
+
+    class Rows:
+        async def fetch(self, query, prefix):
+            return [{"relay": timedelta(milliseconds=10), "wait": None}, {"relay": timedelta(milliseconds=30), "wait": timedelta(milliseconds=5)}]
+
+    [line] = asyncio.run(_steps(Rows(), "steady-x"))
+    assert line.startswith("steps p50/p99 ms over 2 loans: relay ") and "wait 5/5" in line
