@@ -135,6 +135,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs and print where")
     parser.add_argument("--pg-statements", action="store_true",
                         help="preload pg_stat_statements and write each measurement's top statements")
+    parser.add_argument("--explain-slower-than", type=int, metavar="MS", dest="explain_ms",
+                        help="log the plan of every statement slower than MS ms (auto_explain) to the server's "
+                             "log, kept as postgres.log with --keep-logs")
     parser.add_argument("--unsafe-fast-postgres", action="store_true",
                         help="fsync and synchronous_commit off, as the test fixtures run it (default: durable)")
     for name in all_fields():
@@ -149,7 +152,8 @@ def run(arguments: argparse.Namespace) -> dict[str, Result]:
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}; known: {', '.join(SECTIONS)}")
     load_at_start = load_average()
-    stack = BenchStack.start(durable=not arguments.unsafe_fast_postgres, statements=arguments.pg_statements)
+    stack = BenchStack.start(durable=not arguments.unsafe_fast_postgres, statements=arguments.pg_statements,
+                             explain_ms=arguments.explain_ms)
     try:
         bench = Bench(stack, sizes, daytime_zone(), profile=arguments.profile and _can_profile(),
                       statements=arguments.pg_statements)

@@ -22,7 +22,9 @@ from dunning_platform.devstack.processes import Child, free_port
 from dunning_platform.devstack.services import SERVICES
 
 
-STATEMENT_SETTINGS = {"shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "all"}
+STATEMENT_SETTINGS = {"pg_stat_statements.track": "all"}
+# auto_explain: the plan of each slower statement, as executed (rows, buffers), nested ones too.
+EXPLAIN_SETTINGS = {"auto_explain.log_analyze": "on", "auto_explain.log_buffers": "on", "auto_explain.log_nested_statements": "on"}
 _TOP_STATEMENTS = """
     SELECT s.total_exec_time AS ms, s.calls, s.rows, r.rolname AS role,
            regexp_replace(s.query, '\\s+', ' ', 'g') AS query,
@@ -55,10 +57,11 @@ class BenchStack:
     databases: list[str] = field(default_factory=list)
 
     @classmethod
-    def start(cls, *, durable: bool, statements: bool = False) -> "BenchStack":
-        """`statements`: the server keeps pg_stat_statements (every statement, nested ones too)."""
+    def start(cls, *, durable: bool, statements: bool = False, explain_ms: int | None = None) -> "BenchStack":
+        """`statements`: the server keeps pg_stat_statements (every statement, nested ones too);
+        `explain_ms`: it logs the plan of every statement slower than that (auto_explain)."""
         root = Path(tempfile.mkdtemp(prefix="dunning-bench-", dir="/tmp"))
-        extra = STATEMENT_SETTINGS if statements else None
+        extra = server_settings(statements, explain_ms)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             postgres = start_embedded(root / "pg", durable=durable, extra_settings=extra)
@@ -147,7 +150,21 @@ class BenchStack:
             broker.stop(timeout=5)
         self.postgres.stop()
         if keep_logs:
+            server_log = self.root / "pg" / "log"
+            if server_log.exists():
+                shutil.move(server_log, self.root / "postgres.log")
             shutil.rmtree(self.root / "pg", ignore_errors=True)
             print(f"logs of the services, the provider and the brokers: {self.root}")
         else:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def server_settings(statements: bool, explain_ms: int | None) -> dict[str, str]:
+    libraries, settings = [], {}
+    if statements:
+        libraries.append("pg_stat_statements")
+        settings |= STATEMENT_SETTINGS
+    if explain_ms is not None:
+        libraries.append("auto_explain")
+        settings |= EXPLAIN_SETTINGS | {"auto_explain.log_min_duration": f"{explain_ms}ms"}
+    return settings | ({"shared_preload_libraries": ",".join(libraries)} if libraries else {})

@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -52,6 +53,20 @@ def test_pg_statements_lists_a_databases_own_statements_by_time():
     section = statements_markdown({"probe": statements})
     assert "### probe" in section and "| 3 | 3,000 |" in section
     assert "| postgres | `INSERT INTO bench_probe SELECT generate_series($1, $2)` |" in section
+
+
+def test_explain_logs_the_plans_of_slower_statements_and_keeps_the_servers_log():
+    stack = BenchStack.start(durable=False, statements=True, explain_ms=0)
+    try:
+        asyncio.run(_statements_of_a_small_workload(stack))
+    finally:
+        stack.stop(keep_logs=True)
+    try:
+        server_log = (stack.root / "postgres.log").read_text(errors="replace")
+        assert "Query Text: INSERT INTO bench_probe SELECT generate_series(1, 1000)" in server_log
+        assert "Insert on bench_probe" in server_log and "actual" in server_log  # analysed: rows as executed
+    finally:
+        shutil.rmtree(stack.root, ignore_errors=True)
 
 
 async def _statements_of_a_small_workload(stack: BenchStack) -> list:

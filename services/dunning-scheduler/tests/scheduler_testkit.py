@@ -127,9 +127,18 @@ class Scheduler:
         self.client, self.database_url, self.bus, self.clock = client, database_url, bus, clock
 
     async def scalar(self, query: str, *args):
+        return await self._on_connection("fetchval", query, *args)
+
+    async def fetch(self, query: str, *args) -> list:
+        return await self._on_connection("fetch", query, *args)
+
+    async def execute(self, query: str, *args) -> str:
+        return await self._on_connection("execute", query, *args)
+
+    async def _on_connection(self, method: str, query: str, *args):
         connection = await asyncpg.connect(asyncpg_dsn(self.database_url))
         try:
-            return await connection.fetchval(query, *args)
+            return await getattr(connection, method)(query, *args)
         finally:
             await connection.close()
 

@@ -10,12 +10,12 @@ from dunning_contracts import Topics
 from dunning_messaging import UnitOfWork
 from dunning_scheduler import casework, pauses
 from dunning_scheduler.adapters.firing_sql import fire_due
-from dunning_scheduler.adapters.repository import CaseRepository, TimerClaims
+from dunning_scheduler.adapters.repository import CaseRepository, LoanRepository, PolicyRepository, TimerClaims
 from dunning_scheduler.domain.ladder import next_escalation_day
-from dunning_scheduler.domain.planner import ACTION_KINDS, plan_review
+from dunning_scheduler.domain.planner import ACTION_KINDS, PRE_DUE_NEXT, plan_review
 from dunning_scheduler.metrics import TIMERS_FIRED
 
-CHECKPOINT_KINDS = ("review", "resume")
+CHECKPOINT_KINDS = ("review", "resume", PRE_DUE_NEXT)
 
 
 async def fire_due_actions(uow: UnitOfWork, limit: int, source: str) -> list:
@@ -29,7 +29,9 @@ async def due_checkpoints(uow: UnitOfWork, limit: int) -> list:
     return await TimerClaims(uow.session).due_checkpoints(uow.clock.now(), limit, CHECKPOINT_KINDS)
 
 
-async def fire_checkpoint(uow: UnitOfWork, timer_id: int, case_id: uuid.UUID) -> bool:
+async def fire_checkpoint(uow: UnitOfWork, timer_id: int, case_id: uuid.UUID | None, loan_id: str) -> bool:
+    if case_id is None:
+        return await plan_next_installment(uow, timer_id, loan_id)
     # The case is locked before the timer, in the order the event handlers lock them: no deadlock.
     case = await CaseRepository(uow.session).get(case_id, lock=True)
     kind = await TimerClaims(uow.session).claim_one(timer_id, uow.clock.now())
@@ -51,3 +53,23 @@ async def review(case, ctx: casework.Context) -> None:
     situation = casework.situation_of(case, ctx)
     day = next_escalation_day(casework.policy_for(case, ctx), case.stage, situation)
     await ctx.timers.add(casework.timer_rows(plan_review(day, case.stage, casework.calendar_of(case, ctx)), case, ctx))
+
+
+async def plan_next_installment(uow: UnitOfWork, timer_id: int, loan_id: str) -> bool:
+    """A loan's pre-due checkpoint: the reminders before its next installment, unless a case has taken
+    over (its opening cancels this checkpoint, unless both ran at once)."""
+    # Locked in the order a booking locks them (the loan by its upsert, its cases, then its timers by
+    # the replanning's cancel): a restructuring and this checkpoint never both plan the next reminders.
+    profile = await LoanRepository(uow.session).get(loan_id, lock=True)
+    taken_over = await CaseRepository(uow.session).unresolved_for_loans([loan_id])
+    kind = await TimerClaims(uow.session).claim_one(timer_id, uow.clock.now())
+    if kind is None:
+        return False
+    TIMERS_FIRED.labels(kind).inc()
+    if profile is None or taken_over:
+        return True
+    policy = await PolicyRepository(uow.session).active()
+    ctx = casework.Context(uow, policy, casework.borrower_of(profile), uow.clock.now(), casework.Writes())
+    ctx.writes.timers += casework.pre_due_timers(ctx, loan_id, profile.borrower_id, profile.due_dates)
+    await ctx.writes.write(uow)
+    return True

@@ -7,7 +7,7 @@ from dunning_scheduler.domain.calendar import Calendar
 from dunning_scheduler.domain.decisions import decide
 from dunning_scheduler.domain.default_policy import DEFAULT_POLICY
 from dunning_scheduler.domain.ladder import Situation
-from dunning_scheduler.domain.planner import plan_pre_due, plan_stage
+from dunning_scheduler.domain.planner import PRE_DUE_NEXT, plan_pre_due, plan_stage
 from dunning_scheduler.domain.policy import Action, Caps, Policy, StagePolicy
 
 SHANGHAI = "Asia/Shanghai"
@@ -102,3 +102,57 @@ def test_pre_due_reminders_come_three_days_and_one_day_before_the_due_date():
 def test_pre_due_reminders_already_past_are_not_planned():
     planned = plan_pre_due(DEFAULT_POLICY, [date(2026, 11, 29)], SHANGHAI, NOON)
     assert [a.day for a in planned] == [-1]
+
+
+def local_plan(planned) -> list[tuple[str, date, int | None]]:
+    return [(a.kind, a.due_at.astimezone(calendar_at(1).timezone).date(), a.day) for a in planned]
+
+
+MONTHLY = [date(2026, 12, 10) + timedelta(days=30 * n) for n in range(24)]
+
+
+def test_only_the_next_installments_reminders_are_planned_with_a_checkpoint_for_the_one_after():
+    planned = plan_pre_due(DEFAULT_POLICY, MONTHLY, SHANGHAI, NOON)
+    assert local_plan(planned) == [
+        ("reminder", date(2026, 12, 7), -3), ("reminder", date(2026, 12, 9), -1), (PRE_DUE_NEXT, date(2026, 12, 9), None),
+    ]
+    assert planned[-1].reason == "plans the reminders before the installment due 2027-01-09"
+
+
+def test_the_checkpoint_plans_the_next_installment_and_none_of_the_reminders_already_planned():
+    checkpoint = plan_pre_due(DEFAULT_POLICY, MONTHLY, SHANGHAI, NOON)[-1]
+    planned = plan_pre_due(DEFAULT_POLICY, MONTHLY, SHANGHAI, checkpoint.due_at)
+    assert local_plan(planned)[:2] == [("reminder", date(2027, 1, 6), -3), ("reminder", date(2027, 1, 8), -1)]
+    assert planned[-1].kind == PRE_DUE_NEXT
+
+
+def test_checkpoints_walk_every_installment_and_plan_each_reminder_once():
+    now, reminders, checkpoints = NOON, [], 0
+    while planned := plan_pre_due(DEFAULT_POLICY, MONTHLY, SHANGHAI, now):
+        reminders += [a.due_at for a in planned if a.kind == "reminder"]
+        checkpoint = [a for a in planned if a.kind == PRE_DUE_NEXT]
+        if not checkpoint:
+            break
+        now, checkpoints = checkpoint[0].due_at, checkpoints + 1
+    every_one = [a.due_at for a in plan_pre_due_all(MONTHLY)]
+    assert (reminders, checkpoints) == (every_one, 23)
+
+
+def plan_pre_due_all(due_dates: list[date]):
+    """Every pre-due reminder of the loan, planned one installment at a time from NOON."""
+    return [a for d in due_dates for a in plan_pre_due(DEFAULT_POLICY, [d], SHANGHAI, NOON)]
+
+
+def test_installments_whose_reminders_overlap_are_planned_together():
+    close = [date(2026, 12, 10), date(2026, 12, 11), date(2027, 1, 10)]
+    planned = plan_pre_due(DEFAULT_POLICY, close, SHANGHAI, NOON)
+    assert local_plan(planned) == [
+        ("reminder", date(2026, 12, 7), -3), ("reminder", date(2026, 12, 8), -3), ("reminder", date(2026, 12, 9), -1),
+        (PRE_DUE_NEXT, date(2026, 12, 9), None),
+    ]
+    after = plan_pre_due(DEFAULT_POLICY, close, SHANGHAI, planned[-1].due_at)
+    assert local_plan(after)[0] == ("reminder", date(2026, 12, 10), -1)
+
+
+def test_the_last_installment_plans_no_checkpoint():
+    assert [a.kind for a in plan_pre_due(DEFAULT_POLICY, MONTHLY[-1:], SHANGHAI, NOON)] == ["reminder", "reminder"]

@@ -73,8 +73,8 @@ class LoanRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, loan_id: str) -> LoanProfile | None:
-        return await self.session.get(LoanProfile, loan_id)
+    async def get(self, loan_id: str, *, lock: bool = False) -> LoanProfile | None:
+        return await self.session.get(LoanProfile, loan_id, with_for_update=lock)
 
     async def get_many(self, loan_ids: list[str]) -> dict[str, LoanProfile]:
         query = select(LoanProfile).where(among(LoanProfile.loan_id, loan_ids))
@@ -331,7 +331,7 @@ class TimerClaims:
 
     async def due_checkpoints(self, now: datetime, limit: int, kinds: tuple[str, ...]) -> list:
         query = (
-            select(Timer.id, Timer.case_id)
+            select(Timer.id, Timer.case_id, Timer.loan_id)
             # 'pending' written out (see cancel_pre_due_of_loans): bound, a generic plan could not use
             # ix_timers_due and would read and sort the whole table every round.
             .where(Timer.status == written_out("pending"), Timer.due_at <= now, Timer.kind.in_(kinds))

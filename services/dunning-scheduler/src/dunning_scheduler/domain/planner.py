@@ -11,6 +11,8 @@ from dunning_scheduler.domain.policy import Action, Caps, Policy
 
 # Kinds of timer whose firing asks someone to act; the others are the case's own checkpoints.
 ACTION_KINDS = ("reminder", "agent_call", "field_visit")
+# The checkpoint that plans the pre-due reminders of a loan's next installment (see plan_pre_due).
+PRE_DUE_NEXT = "pre_due_next"
 
 
 @dataclass(frozen=True)
@@ -117,13 +119,30 @@ def plan_review(day: int | None, stage: Stage, calendar: Calendar) -> list[Plann
 
 
 def plan_pre_due(policy: Policy, due_dates: Iterable[date], timezone: str, now: datetime) -> list[PlannedAction]:
-    """Reminders some days before each due date still ahead; each on its day's window opening."""
-    planned = []
+    """Reminders some days before the next due date still ahead, each on its day's window opening. When
+    later installments have reminders ahead too, a checkpoint at the last of these plans theirs then: a
+    24-installment loan holds its next two reminders and a checkpoint, not 48 timers from its booking."""
+    ahead = sorted(_pre_due_ahead(policy, due_dates, timezone, now), key=lambda dated: dated[1].due_at)
+    if not ahead:
+        return []
+    nearest = min(due_date for due_date, _ in ahead)
+    horizon = max(action.due_at for due_date, action in ahead if due_date == nearest)
+    planned = [action for _, action in ahead if action.due_at <= horizon]
+    later = [due_date for due_date, action in ahead if action.due_at > horizon]
+    if later:
+        reason = f"plans the reminders before the installment due {min(later)}"
+        planned.append(PlannedAction(PRE_DUE_NEXT, horizon, "reminder", None, reason))
+    return planned
+
+
+def _pre_due_ahead(policy: Policy, due_dates: Iterable[date], timezone: str, now: datetime) -> list[tuple[date, PlannedAction]]:
+    ahead = []
     for due_date in sorted(set(due_dates)):
         calendar = Calendar.of(due_date, timezone, policy.contact_window)
         for rule in policy.pre_due:
             at = calendar.opening(-rule.days_before)
             if at > now:
                 reason = f"{rule.days_before} days before the installment due {due_date}"
-                planned.append(_timed(PlannedAction("reminder", at, "reminder", -rule.days_before, reason, rule.channel, rule.template), calendar, policy))
-    return planned
+                action = PlannedAction("reminder", at, "reminder", -rule.days_before, reason, rule.channel, rule.template)
+                ahead.append((due_date, _timed(action, calendar, policy)))
+    return ahead

@@ -40,9 +40,9 @@ async def fire_checkpoints(runtime: Runtime) -> int:
     async with runtime.uow() as uow:
         due = await firing.due_checkpoints(uow, CHECKPOINTS_PER_ROUND)
     fired = 0
-    for timer_id, case_id in due:
+    for timer_id, case_id, loan_id in due:
         async with runtime.uow() as uow:
-            fired += await firing.fire_checkpoint(uow, timer_id, case_id)
+            fired += await firing.fire_checkpoint(uow, timer_id, case_id, loan_id)
             await uow.commit()
     return fired
 

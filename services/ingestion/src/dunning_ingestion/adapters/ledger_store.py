@@ -15,8 +15,11 @@ from dunning_ingestion.loan_file import LoanFile, Parked
 
 # Advisory locks in one order (by key) so that two batches sharing loans cannot deadlock. They cover
 # loans not booked yet too: an event parked by one transaction must be seen by another's LoanBooked.
+# The loads that follow are planned for each batch (set_config's `true`: until the transaction ends): a
+# prepared statement's generic plan, made on its first executions while `loans` held a few pages (a new
+# deployment, a benchmark), read the whole table for each batch until autovacuum's next ANALYZE.
 _LOCK = """
-    SELECT count(pg_advisory_xact_lock(k))
+    SELECT count(pg_advisory_xact_lock(k)), set_config('plan_cache_mode', 'force_custom_plan', true)
     FROM (SELECT DISTINCT hashtext('loan:' || id) AS k FROM unnest($1::text[]) AS id ORDER BY 1) AS keys
 """
 _LOANS = "SELECT * FROM loans WHERE loan_id = ANY($1::text[]) ORDER BY loan_id FOR UPDATE"
