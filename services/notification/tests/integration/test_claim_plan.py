@@ -5,7 +5,7 @@ ever sent."""
 import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
-from dunning_notification.adapters.repository import CLAIM_DUE
+from dunning_notification.adapters.repository import CLAIM_DUE, PLANNED_FOR_EACH_CLAIM
 from dunning_platform.devstack.postgres import asyncpg_dsn
 
 SENT, PENDING = 5000, 20
@@ -48,4 +48,40 @@ async def _generic_plan(connection: asyncpg.Connection) -> str:
     await connection.execute("SET plan_cache_mode = force_generic_plan")
     await connection.execute(f"PREPARE claim AS {compiled}")
     rows = await connection.fetch(f"EXPLAIN EXECUTE claim({values})")
+    return "\n".join(row[0] for row in rows)
+
+
+async def test_a_backlog_the_statistics_do_not_know_is_read_in_order_up_to_the_batch(service_database):
+    """Statistics of the empty table (a new deployment), then a backlog of due reminders: the claim, as the
+    dispatcher runs it (its settings, then a plan for the call), reads ix_reminders_due in order and stops
+    at the batch, instead of a bitmap of every due reminder and a sort."""
+    connection = await asyncpg.connect(asyncpg_dsn(await service_database("notification")))
+    try:
+        await connection.execute("ANALYZE notification.reminders")
+        await connection.execute(
+            """
+            INSERT INTO notification.reminders (reminder_id, case_id, loan_id, borrower_id, channel, template,
+                locale, stage, not_before, expires_at, status, next_attempt_at, requested_at, updated_at)
+            SELECT 'due-' || n, 'c-' || n, 'L-' || n, 'B-' || n, 'sms', 'overdue_reminder', 'zh-CN', 'reminder',
+                now() - interval '1 day', now() + interval '1 day', 'pending',
+                now() - interval '1 minute' + n * interval '1 ms', now(), now()
+            FROM generate_series(1, 28000) AS n
+            """
+        )
+        plan = await _plan_as_claimed(connection)
+    finally:
+        await connection.close()
+
+    assert "Index Scan using ix_reminders_due" in plan, plan
+    assert "Bitmap Heap Scan on reminders reminders_1" not in plan and "Sort" not in plan, plan
+
+
+async def _plan_as_claimed(connection: asyncpg.Connection) -> str:
+    compiled = CLAIM_DUE.compile(dialect=asyncpg_dialect())
+    values = ", ".join(VALUES.get(name, BOUND_STATUS) for name in compiled.positiontup)
+    async with connection.transaction():
+        await connection.execute(str(PLANNED_FOR_EACH_CLAIM))
+        await connection.execute(f"PREPARE claim AS {compiled}")
+        rows = await connection.fetch(f"EXPLAIN EXECUTE claim({values})")
+        await connection.execute("DEALLOCATE claim")
     return "\n".join(row[0] for row in rows)

@@ -166,8 +166,13 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int, lease_unti
 # of its tables: made while `reminders` held a few pages (a new deployment, a benchmark), it updated the
 # claimed rows by a sequential scan of the whole table for the minute autovacuum took to analyse it (up
 # to 471 ms a claim). Planned for each call from the table's present size instead; the claim's own
-# transaction holds nothing else, and a plan costs little beside a claim of hundreds of rows.
-PLANNED_FOR_EACH_CLAIM = text("SET LOCAL plan_cache_mode = force_custom_plan")
+# transaction holds nothing else, and a plan costs little beside a claim of hundreds of rows. Without
+# bitmap scans the due reminders are read in order from ix_reminders_due and the read stops at the
+# batch's size: statistics that believe few are due chose a bitmap of every due reminder (28,528 index
+# entries for a claim of 500 in the benchmark's backlog) and a sort, a cost that grows with the backlog.
+PLANNED_FOR_EACH_CLAIM = text(
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('enable_bitmapscan', 'off', true)"
+)
 
 
 def _claim_statement():
