@@ -144,3 +144,12 @@ def test_an_unknown_type_is_refused_on_an_inbound_topic():
     delivery = _parsed(example_event("LoanClosed"), spec=_spec(reject_unknown_types=True))
 
     assert delivery.invalid == "type: unknown event type 'LoanClosed'"
+
+
+def test_a_record_its_spec_leaves_unread_is_skipped_before_anything_is_parsed():
+    spec = _spec()
+    spec.unread = {"lending.repayment-events.v1": lambda value: b"LoanClosed" in value}
+
+    assert decode(_record(b"not even JSON, but a LoanClosed"), spec) is None
+    assert _parsed(example_event("LoanBooked"), spec=spec).data is not None
+    assert decode(_record(b"not JSON"), spec).invalid.startswith("event: Invalid JSON")

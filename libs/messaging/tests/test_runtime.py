@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import gc
 import json
 import uuid
 from datetime import UTC, datetime
@@ -184,6 +185,11 @@ async def test_a_batched_handler_takes_runs_of_events_and_a_poison_one_is_split_
     assert max(BATCH_SIZES) > 1  # the valid neighbours still went in runs, not one by one
     dead = await read_topic(kafka_bootstrap, f"{Topics.REPAYMENT_EVENTS}.dlq", 4)
     assert any(b'"subject":"boom-f"' in r.value and b"the batch handler broke" in dict(r.headers)["dlq-error"] for r in dead)
+
+
+async def test_a_started_runtime_leaves_what_start_up_built_out_of_the_collectors_walks(runtime):
+    assert gc.get_freeze_count() > 0, "start-up's objects are frozen"
+    assert gc.get_threshold()[0] == 10_000, "young objects are collected less often"
 
 
 async def test_outbox_rows_left_unpublished_by_a_crash_are_published_by_the_next_relay(runtime, kafka_bootstrap):

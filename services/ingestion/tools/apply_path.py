@@ -52,8 +52,8 @@ async def consumer_on(stack: BenchStack):
     from dunning_ingestion.adapters.orm import SCHEMA
     from dunning_ingestion.config import Settings
     from dunning_ingestion.main import consumers_of, worker_runtime
-    from dunning_ingestion.unit_of_work import calm_the_garbage_collector
     from dunning_messaging.consumer import EventConsumer
+    from dunning_messaging.runtime import calm_the_garbage_collector
     from dunning_platform.db import make_engine, make_session_factory
     from dunning_platform.devstack.services import SERVICES
 

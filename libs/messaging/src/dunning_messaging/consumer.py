@@ -54,6 +54,10 @@ class ConsumerSpec:
     # (the assignment keeps no key's topics together), and their transactions would run at once: a
     # LoanBooked and a LoanOverdue of one loan must not each decide without seeing the other's writes.
     lock_keys: bool = False
+    # By topic, a test on a record's bytes that is true for records no handler here could want: those are
+    # left unread (no parse, no inbox row, no transaction) and their offsets move on with the poll's.
+    # For a topic whose events this consumer mostly ignores by their content, not only by their type.
+    unread: dict[str, Callable[[bytes], bool]] = field(default_factory=dict)
 
 
 class InvalidEvent(Exception):
@@ -79,7 +83,11 @@ class Delivery:
 
 
 def decode(record: ConsumerRecord, spec: ConsumerSpec) -> Delivery | None:
-    """Parse one record's envelope; None when it is a type this consumer does not handle."""
+    """Parse one record's envelope; None when it is a type this consumer does not handle, or a record
+    its spec leaves unread."""
+    unread = spec.unread.get(record.topic)
+    if unread is not None and record.value is not None and unread(record.value):
+        return None
     try:
         event = _parse_envelope(record, spec)
     except _NotMine:

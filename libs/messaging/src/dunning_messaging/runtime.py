@@ -1,6 +1,7 @@
 """Everything a service runs beside its HTTP routes: engine, producer, outbox relay, consumers, loops."""
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -98,6 +99,7 @@ class Runtime:
         self.dead_letters = DeadLetterCounter(self.settings, client_id=self.service)
         await self.dead_letters.start()
         self._gauges = self._spawn("gauges", self._refresh_gauges())
+        calm_the_garbage_collector()
         self.started = True
 
     @property
@@ -238,3 +240,17 @@ class Runtime:
         except TimeoutError:
             pass
         return self.stopping.is_set()
+
+
+def calm_the_garbage_collector() -> None:
+    """What exists once a service has started (modules, models, mappers, tables) is frozen out of the
+    cyclic collector's sight, and young objects are collected less often. A consumer batch allocates
+    hundreds of thousands of short-lived objects; with the defaults, each full collection walked every
+    object built at start-up again, to free nothing. Reference cycles are still collected.
+
+    Measured in the pipeline benchmark (collections timed by `gc.callbacks`): 20% of notification's CPU
+    went to collections (3.1 s of 22 in full ones), 0.8 s of 20 with this; in ingestion the same had
+    been about a third of the Kafka path."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)

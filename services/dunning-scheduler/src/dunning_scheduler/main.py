@@ -1,7 +1,5 @@
 """The dunning scheduler: cases, the policy, durable timers, promises and holds."""
 
-import gc
-
 from fastapi import FastAPI
 
 from dunning_contracts import Topics
@@ -14,6 +12,7 @@ from dunning_scheduler.entrypoints.agent_http import agent_router
 from dunning_scheduler.entrypoints.http import cases_router, loans_router, policy_router
 from dunning_scheduler.entrypoints.loops import timer_workers
 from dunning_scheduler.handlers import HANDLERS
+from dunning_scheduler.voice_reminders import cannot_be_voice
 
 SERVICE = "dunning-scheduler"
 
@@ -36,20 +35,14 @@ def create_service_app(settings: Settings | None = None, clock: Clock | None = N
 def consumer_spec() -> ConsumerSpec:
     """LoanBooked shares its topic with payments; only the types in HANDLERS are taken, the rest skipped.
     A loan's events come on three topics, whose partitions replicas may hold apart: each transaction
-    locks its loans first, so one loan's LoanBooked, LoanOverdue and payments apply one at a time."""
+    locks its loans first, so one loan's LoanBooked, LoanOverdue and payments apply one at a time.
+    Of notification's reports only the voice reminders count here: the others are left unread."""
     topics = [Topics.LOAN_OVERDUE, Topics.REPAYMENT_EVENTS, Topics.REMINDER_SENT]
-    return ConsumerSpec("dunning-scheduler", topics, HANDLERS, lock_keys=True)
+    unread = {Topics.REMINDER_SENT: cannot_be_voice}
+    return ConsumerSpec("dunning-scheduler", topics, HANDLERS, lock_keys=True, unread=unread)
 
 
 def __getattr__(name: str):
     if name == "app":
-        return frozen(create_service_app())
+        return create_service_app()
     raise AttributeError(name)
-
-
-def frozen(app: FastAPI) -> FastAPI:
-    """The process's entry point only: what exists once the app is built (modules, the policy schema,
-    the ORM's mappers) stays for the process's life, so the cyclic collector stops scanning it again
-    on every full collection; taking in a run allocates many objects, and full collections came often."""
-    gc.freeze()
-    return app

@@ -141,6 +141,23 @@ async def phone_cases_of_loans(scheduler, loans: list[str], borrower_id: str) ->
     return loans
 
 
+async def test_reports_of_other_channels_are_left_unread_and_the_voice_one_behind_them_counts(scheduler):
+    [loan_id] = await phone_cases(scheduler, 1, borrower_id="B-unread")
+    at = scheduler.clock.now()
+    others = [
+        await scheduler.bus.send("ReminderSent", ReminderSent(
+            reminder_id=str(uuid.uuid4()), loan_id=loan_id, channel=channel, status="sent", occurred_at=at,
+        ))
+        for channel in ("sms", "push", "email")
+    ]
+    await voice_reminder(scheduler, loan_id, "sent", "delivered")
+
+    read = await scheduler.fetch("SELECT event_id FROM scheduler.inbox WHERE event_id = ANY($1)", [e.id for e in others])
+    assert read == [], "the reports before the voice one on the same partition were passed over, not applied"
+    calls = await scheduler.fetch("SELECT connected_at FROM scheduler.voice_reminder_calls WHERE loan_id = $1", loan_id)
+    assert [row["connected_at"] for row in calls] == [at]
+
+
 async def test_a_us_borrower_is_called_until_20_59_local_time_not_at_21_00(scheduler):
     await widen_contact_window(scheduler)
     [loan_id] = await us_phone_cases(scheduler, 1, "B-us-evening")

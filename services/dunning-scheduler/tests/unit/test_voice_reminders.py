@@ -2,8 +2,11 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from dunning_contracts import CloudEvent, new_event
 from dunning_contracts.events import ReminderSent
-from dunning_scheduler.voice_reminders import voice_calls
+from dunning_scheduler.voice_reminders import cannot_be_voice, voice_calls
 
 AT = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
@@ -24,3 +27,21 @@ def test_a_failed_voice_reminder_is_a_call_placed_and_not_answered():
 
 def test_a_refused_reminder_and_other_channels_are_no_calls():
     assert voice_calls([report("r-1", "suppressed"), report("r-2", "sent", channel="sms"), report("r-3", "delivered", channel="email")]) == {}
+
+
+def wire(report: ReminderSent) -> bytes:
+    return new_event("ReminderSent", "urn:test:notification", report, report.loan_id).to_json_bytes()
+
+
+@pytest.mark.parametrize("channel", ["sms", "push", "email", "letter"])
+def test_another_channels_report_is_left_unread(channel):
+    assert cannot_be_voice(wire(report("r-1", "sent", channel=channel)))
+
+
+def test_a_voice_report_is_read_however_its_json_writes_the_channel():
+    plain = wire(report("r-1", "delivered"))
+    escaped = plain.replace(b'"voice"', b'"\\u0076oice"')
+
+    assert not cannot_be_voice(plain)
+    assert CloudEvent.model_validate_json(escaped).data["channel"] == "voice"
+    assert not cannot_be_voice(escaped)

@@ -2,7 +2,6 @@
 inbound events, applied set-based just before the transaction commits, and the ledger reads."""
 
 import asyncio
-import gc
 
 from dunning_ingestion.adapters.repository import LedgerRepository
 from dunning_ingestion.batch import LedgerBatch
@@ -24,15 +23,7 @@ class LedgerUnitOfWork(UnitOfWork):
     async def __aenter__(self) -> "LedgerUnitOfWork":
         await super().__aenter__()
         self.ledgers = LedgerRepository(self.session)
-        self._paused_collector = pause_the_garbage_collector()
         return self
-
-    async def __aexit__(self, *exc_info) -> None:
-        try:
-            await super().__aexit__(*exc_info)
-        finally:
-            if self._paused_collector:
-                gc.enable()
 
     async def commit(self) -> None:
         # The consumer hands events over one by one, then commits: that is when the batch is applied.
@@ -52,7 +43,6 @@ class IngestionRuntime(Runtime):
         if self.workers:
             self.workers.start()  # they start up while this process does
         await super().start()
-        calm_the_garbage_collector()
 
     async def stop(self) -> None:
         if self.workers:
@@ -75,27 +65,3 @@ class IngestionRuntime(Runtime):
             signal=self.signal,
             policies=self.policies,
         )
-
-
-def pause_the_garbage_collector() -> bool:
-    """Pause collections while a unit of work runs; True when this call paused them (and must resume).
-
-    A consumer batch keeps thousands of young objects alive until it commits (events, models, files,
-    ledgers, rows), and every collection in the meantime walked them all again to find nothing: the
-    batch makes no reference cycles, so about a tenth of the Kafka path's CPU went to collections that
-    freed nothing. Paused, the batch's objects are freed by their reference counts as it ends, and the
-    first collection after it walks only what outlived it. A cycle made meanwhile waits for that one."""
-    if not gc.isenabled():
-        return False  # already paused, by a unit of work running alongside this one or by its host
-    gc.disable()
-    return True
-
-
-def calm_the_garbage_collector() -> None:
-    """A consumer batch allocates hundreds of thousands of short-lived objects (rows, events, ledgers),
-    and each full collection walked every module, model and table built at start-up: about a third of
-    the Kafka path's time. Those are frozen out of the collector's sight, and young objects are
-    collected less often. Reference cycles are still collected."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 20, 20)
