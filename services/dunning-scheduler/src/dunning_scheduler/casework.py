@@ -43,6 +43,8 @@ class Writes:
     pre_due_plans: dict[tuple, list[PlannedAction]] = field(default_factory=dict)
     # The history's description of each planned action, by the action's identity (see `described`).
     descriptions: dict[int, tuple[PlannedAction, dict]] = field(default_factory=dict)
+    # What a timer's payload holds of its action, by the action's identity and version (see `planned_content`).
+    contents: dict[tuple, tuple[PlannedAction, dict]] = field(default_factory=dict)
 
     def opened(self, case: NewCase) -> None:
         self.cases.append(case)
@@ -244,35 +246,53 @@ def timer_rows(
     (`adapters/firing_sql.FIRE_DUE`; `at_once` for those due as they are planned). A case ends long
     before most of what its plan holds falls due, so nothing is spent on an event that is never sent."""
     loan_id = case.loan_id if case else loan_id
-    # What every timer of the plan shares, worked out once (a new case plans about nine).
-    shared = {"policy_version": ctx.policy.version, "locale": ctx.borrower.locale, "trace_id": current_trace_id()}
     addressee = case.borrower_id if case else borrower_id
     case_id = case.id if case else None
+    trace_id = current_trace_id()
     return [
         {
             "case_id": case_id,
             "loan_id": loan_id,
             "kind": action.kind,
             "due_at": action.due_at,
-            "payload": payload(action, shared, addressee),
+            "payload": payload(action, ctx, addressee, trace_id),
             "created_at": ctx.now,
         }
         for action in actions
     ]
 
 
-def payload(action: PlannedAction, shared: dict[str, Any], borrower_id: str) -> dict[str, Any]:
-    """Why and under which version the timer exists; shown in the case's plan and history. `shared`: the
-    policy version, the locale and the trace of the event that planned it, continued by what the timer
-    emits. A reminder's also holds the rest of its ReminderRequested: whom, and the window to send it in."""
-    content = {"stage": action.stage, "day": action.day, "reason": action.reason} | shared
-    content["template"] = action.template
+def payload(action: PlannedAction, ctx: Context, borrower_id: str, trace_id: str | None) -> dict[str, Any]:
+    """Why and under which version the timer exists; shown in the case's plan and history. The trace is
+    that of the event that planned it, continued by what the timer emits. A reminder's also holds the
+    rest of its ReminderRequested: whom, and the window to send it in. Each timer gets its own dict."""
+    content = planned_content(action, ctx) | {"trace_id": trace_id}
+    if action.kind == "reminder":
+        content["borrower_id"] = borrower_id
+    return content
+
+
+def planned_content(action: PlannedAction, ctx: Context) -> dict[str, Any]:
+    """What a payload holds of its action, the policy version and the borrower's language: the same for
+    every case of a run that shares a plan (a morning's new cases mostly do), so worked out once per run
+    and action (formatting the window's two times was most of a payload). Keyed as `described` is."""
+    key = (id(action), ctx.policy.version, ctx.borrower.locale)
+    memo = ctx.writes.contents.get(key) if ctx.writes is not None else None
+    if memo is None or memo[0] is not action:
+        memo = (action, _content(action, ctx.policy.version, ctx.borrower.locale))
+        if ctx.writes is not None:
+            ctx.writes.contents[key] = memo
+    return memo[1]
+
+
+def _content(action: PlannedAction, policy_version: int, locale: str) -> dict[str, Any]:
+    content = {"stage": action.stage, "day": action.day, "reason": action.reason, "policy_version": policy_version}
+    content |= {"locale": locale, "template": action.template}
     if action.channel:
         content["channel"] = action.channel
     if action.not_before:
         content["not_before"] = action.not_before.isoformat()  # counted by the caps once fired
     if action.kind == "reminder":
-        content["borrower_id"] = borrower_id
         content["expires_at"] = action.expires_at.isoformat() if action.expires_at else None
     return content
 

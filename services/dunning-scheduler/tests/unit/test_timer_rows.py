@@ -12,7 +12,7 @@ from dunning_contracts.events import ReminderRequested
 from dunning_scheduler import casework
 from dunning_scheduler.envelopes import reminder_data
 from dunning_scheduler.adapters.orm import Case
-from dunning_scheduler.casework import Context
+from dunning_scheduler.casework import Context, Writes
 from dunning_scheduler.domain.borrower import BorrowerContext
 from dunning_scheduler.domain.default_policy import DEFAULT_POLICY
 from dunning_scheduler.domain.planner import PlannedAction
@@ -87,3 +87,18 @@ def test_planned_timers_carry_no_id_nor_event_and_each_its_own_payload():
         "borrower_id": "b-7", "expires_at": (NOW + timedelta(hours=24)).isoformat(),
     }
     assert "borrower_id" not in rows[2]["payload"]
+
+
+def test_cases_of_one_run_share_what_their_payloads_hold_of_the_plan_but_no_payload():
+    ctx, plan = context(), reminders("UTC")
+    ctx.writes = Writes()
+    first = casework.timer_rows(plan, a_case(), ctx)
+    second = casework.timer_rows(plan, Case(id=uuid.uuid4(), loan_id="L-8", borrower_id="b-8", day_zero=date(2026, 11, 26)), ctx)
+    alone = casework.timer_rows(plan, a_case(), context())
+
+    for mine, theirs, unshared in zip(first, second, alone, strict=True):
+        assert mine["payload"] is not theirs["payload"]
+        assert mine["payload"] | {"borrower_id": "b-8"} == theirs["payload"]
+        assert mine["payload"] == unshared["payload"]
+    first[0]["payload"]["borrower_id"] = "changed"
+    assert second[0]["payload"]["borrower_id"] == "b-8"
